@@ -1,0 +1,4 @@
+"""Data sets: `digits` ships inside the package."""
+from jeras.datasets import digits
+
+__all__ = ["digits"]

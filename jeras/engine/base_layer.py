@@ -1,0 +1,277 @@
+"""The Layer base class: configuration plus a pure `call`.
+
+A layer holds its configuration and, between training steps, a host-side
+reference to its current weight arrays (what `get_weights` returns). During
+`fit` the authoritative arrays live in the model's train state; the model
+writes them back into its layers when a step sequence ends, the way Keras 3's
+JAX trainer syncs its variables.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jeras import backend as K
+from jeras import constraints as constraints_module
+from jeras import initializers as initializers_module
+from jeras import regularizers as regularizers_module
+from jeras.utils.generic_utils import get_uid, to_snake_case
+
+Shape = tuple
+
+
+class WeightSpec:
+    """Static facts about one weight: its name, shape and the rules attached to it."""
+
+    def __init__(self, name: str, shape: Shape, trainable: bool,
+                 regularizer: Callable | None, constraint: Callable | None):
+        self.name = name
+        self.shape = tuple(shape)
+        self.trainable = trainable
+        self.regularizer = regularizer
+        self.constraint = constraint
+
+
+class Layer:
+    """Base class of all layers.
+
+    Subclasses implement `build(input_shape)` (creating weights with
+    `add_weight`), `call(params, inputs, *, training, rng)` (a pure function
+    of the weight dict and the inputs) and `compute_output_shape`.
+
+    # Arguments
+        trainable: whether the layer's weights are updated by training.
+        name: the layer's name; defaults to the snake-cased class name and a
+            counter (`dense_1`, `dense_2`...), as in Keras 2.
+        dtype: dtype of the layer's weights and outputs.
+        input_shape: shape of one sample, for the first layer of a model.
+        batch_input_shape: the full input shape with the batch dimension.
+        batch_size: fixed batch size, with `input_shape`.
+        weights: initial weight values, as `set_weights` takes them.
+
+    # Raises
+        TypeError: for a keyword argument no Keras 2 layer takes.
+    """
+
+    #: Whether the layer draws random numbers in training (the model then hands it a key).
+    uses_rng = False
+
+    def __init__(self, trainable: bool = True, name: str | None = None, dtype: str | None = None,
+                 input_shape: Sequence | None = None, batch_input_shape: Sequence | None = None,
+                 batch_size: int | None = None, weights: list | None = None, **kwargs: Any):
+        allowed = {"input_dim", "input_length"}
+        unknown = set(kwargs) - allowed
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}: unexpected keyword argument(s) {sorted(unknown)}")
+        if name is None:
+            prefix = to_snake_case(type(self).__name__)
+            name = f"{prefix}_{get_uid(prefix)}"
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"{type(self).__name__}: `name` must be a non-empty string, "
+                            f"got {name!r}")
+        self.name = name
+        self.trainable = bool(trainable)
+        self.dtype = dtype or K.floatx()
+        if batch_input_shape is None and input_shape is not None:
+            batch_input_shape = (batch_size,) + _shape_tuple(input_shape, "input_shape")
+        elif batch_input_shape is not None:
+            batch_input_shape = _shape_tuple(batch_input_shape, "batch_input_shape")
+        self.batch_input_shape = batch_input_shape
+        self.built = False
+        self.input_shape: Shape | None = None
+        self.output_shape: Shape | None = None
+        self._specs: list[WeightSpec] = []
+        self._values: list[jax.Array] = []
+        self._initial_weights = weights
+
+    # Building.
+
+    def add_weight(self, name: str, shape: Sequence[int], dtype: str | None = None,
+                   initializer: Any = None, regularizer: Any = None, trainable: bool = True,
+                   constraint: Any = None) -> jax.Array:
+        """Creates a weight, records it in the layer's weight order and returns its value.
+
+        # Arguments
+            name: the weight's short name (`'kernel'`, `'bias'`).
+            shape: its shape.
+            dtype: defaults to the layer's dtype.
+            initializer: anything `initializers.get` takes (default `glorot_uniform`).
+            regularizer: anything `regularizers.get` takes.
+            trainable: whether the optimizer updates it.
+            constraint: anything `constraints.get` takes.
+        """
+        init = initializers_module.get(initializer or "glorot_uniform")
+        dtype = dtype or self.dtype
+        value = jnp.asarray(init(tuple(shape), dtype=dtype), dtype=dtype)
+        self._specs.append(WeightSpec(name, shape, trainable,
+                                      regularizers_module.get(regularizer),
+                                      constraints_module.get(constraint)))
+        self._values.append(value)
+        return value
+
+    def build(self, input_shape: Shape) -> None:
+        """Creates the layer's weights for inputs of `input_shape` (batch axis included)."""
+        self.built = True
+
+    def ensure_built(self, input_shape: Shape) -> Shape:
+        """Builds the layer once and returns its output shape for `input_shape`."""
+        input_shape = tuple(input_shape)
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+            if self._initial_weights is not None:
+                self.set_weights(self._initial_weights)
+                self._initial_weights = None
+        self.input_shape = input_shape
+        self.output_shape = tuple(self.compute_output_shape(input_shape))
+        return self.output_shape
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    # The pure forward pass.
+
+    def call(self, params: dict, inputs: jax.Array, *, training: bool = False,
+             rng: jax.Array | None = None) -> jax.Array:
+        """The layer's forward pass: a pure function of its weights and inputs.
+
+        # Arguments
+            params: the layer's weights, by short name.
+            inputs: the input batch.
+            training: whether this is a training step (dropout, noise).
+            rng: a `jax.random` key when `uses_rng` and `training`.
+        """
+        return inputs
+
+    def apply(self, values: Sequence[jax.Array], inputs: jax.Array, *, training: bool = False,
+              rng: jax.Array | None = None) -> tuple[jax.Array, list]:
+        """Runs `call` on the weight list; returns `(outputs, new weight list)`.
+
+        Layers whose forward pass changes non-trainable state (moving
+        statistics) override this to return updated values.
+        """
+        params = {spec.name: v for spec, v in zip(self._specs, values)}
+        return self.call(params, inputs, training=training, rng=rng), list(values)
+
+    def __call__(self, inputs: Any, **kwargs: Any) -> Any:
+        """Calls the layer eagerly on a concrete array (building it first)."""
+        arr = jnp.asarray(inputs)
+        self.ensure_built(arr.shape)
+        outputs, _ = self.apply(self._values, arr, training=False)
+        return outputs
+
+    # Weights.
+
+    @property
+    def weight_specs(self) -> list[WeightSpec]:
+        return list(self._specs)
+
+    @property
+    def weights(self) -> list[K.Variable]:
+        """The weights as variables named like Keras 2's (`dense_1/kernel:0`)."""
+        return [self._weight_view(i) for i in range(len(self._specs))]
+
+    @property
+    def trainable_weights(self) -> list[K.Variable]:
+        if not self.trainable:
+            return []
+        return [self._weight_view(i) for i, s in enumerate(self._specs) if s.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[K.Variable]:
+        if not self.trainable:
+            return self.weights
+        return [self._weight_view(i) for i, s in enumerate(self._specs) if not s.trainable]
+
+    def _weight_view(self, i: int) -> K.Variable:
+        def setter(value: np.ndarray) -> None:
+            self._values[i] = jnp.asarray(value, dtype=self._values[i].dtype)
+        return K.StateView(lambda: self._values[i], setter, str(self._values[i].dtype),
+                           name=f"{self.name}/{self._specs[i].name}:0")
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Returns the layer's weights as numpy arrays, in Keras 2 order."""
+        return [np.asarray(v) for v in self._values]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Sets the layer's weights from numpy arrays, in Keras 2 order.
+
+        # Raises
+            ValueError: when the count or a shape differs from the layer's weights.
+        """
+        weights = list(weights)
+        if len(weights) != len(self._specs):
+            raise ValueError(
+                f"Layer {self.name!r}: set_weights expected a list of {len(self._specs)} "
+                f"arrays ({[s.name for s in self._specs]}), got {len(weights)}")
+        new = []
+        for spec, old, w in zip(self._specs, self._values, weights):
+            arr = np.asarray(w)
+            if arr.shape != tuple(old.shape):
+                raise ValueError(
+                    f"Layer {self.name!r}: weight {spec.name!r} has shape {tuple(old.shape)}, "
+                    f"but set_weights got an array of shape {arr.shape}")
+            new.append(jnp.asarray(arr, dtype=old.dtype))
+        self._values = new
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(f"Layer {self.name!r}: count_params needs the layer to be built "
+                             "(give the model an input_shape or call build first)")
+        return int(sum(int(np.prod(s.shape, dtype=np.int64)) for s in self._specs))
+
+    # Regularization and constraints.
+
+    def weight_penalty(self, values: Sequence[jax.Array]) -> jax.Array:
+        """The sum of the weight regularizers' penalties for these weight values."""
+        total = jnp.zeros((), K.floatx())
+        for spec, v in zip(self._specs, values):
+            if spec.regularizer is not None:
+                total = total + spec.regularizer(v)
+        return total
+
+    def activity_penalty(self, outputs: jax.Array) -> jax.Array | None:
+        regularizer = getattr(self, "activity_regularizer", None)
+        if regularizer is None:
+            return None
+        return regularizer(outputs)
+
+    def constrain(self, values: Sequence[jax.Array]) -> list:
+        return [v if s.constraint is None else s.constraint(v)
+                for s, v in zip(self._specs, values)]
+
+    # Serialization.
+
+    def get_config(self) -> dict:
+        """Returns the layer's configuration with Keras 2's keys."""
+        config: dict[str, Any] = {"name": self.name, "trainable": self.trainable}
+        if self.batch_input_shape is not None:
+            config["batch_input_shape"] = self.batch_input_shape
+        config["dtype"] = self.dtype
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> Layer:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _shape_tuple(shape: Any, argument: str) -> tuple:
+    if isinstance(shape, int):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"`{argument}` must be a tuple of ints, got {shape!r}") from None
+    for d in dims:
+        if d is not None and (not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 0):
+            raise ValueError(f"`{argument}` must be a tuple of non-negative ints or None, "
+                             f"got {shape!r}")
+    return tuple(None if d is None else int(d) for d in dims)

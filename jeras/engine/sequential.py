@@ -1,0 +1,179 @@
+"""Sequential: a linear stack of layers."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from jeras.engine.base_layer import Layer
+from jeras.engine.training import Model
+from jeras.layers.core import InputLayer
+from jeras.utils.layer_utils import print_summary
+
+
+class Sequential(Model):
+    """A linear stack of layers.
+
+    # Arguments
+        layers: optional list of layers to add.
+        name: the model's name.
+
+    # Example
+    ```python
+    model = Sequential()
+    model.add(Dense(32, input_shape=(500,)))
+    model.add(Dense(10, activation='softmax'))
+    model.compile(optimizer='rmsprop', loss='categorical_crossentropy', metrics=['acc'])
+    ```
+    """
+
+    def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None):
+        super().__init__(name=name)
+        self._stack: list[Layer] = []
+        self._batch_input_shape: tuple | None = None
+        self._input_layer_name: str | None = None
+        for layer in layers or []:
+            self.add(layer)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers, without the implicit input layer."""
+        return list(self._stack)
+
+    @property
+    def built(self) -> bool:
+        return self._batch_input_shape is not None and all(layer.built for layer in self._stack)
+
+    @property
+    def input_names(self) -> list[str]:
+        if self._input_layer_name:
+            return [self._input_layer_name]
+        return [f"{self._stack[0].name}_input" if self._stack else "input"]
+
+    @property
+    def output_names(self) -> list[str]:
+        if not self._stack:
+            raise ValueError(f"Sequential model {self.name!r} has no layers yet")
+        return [self._stack[-1].name]
+
+    @property
+    def input_shape(self) -> tuple:
+        self._require_built("input_shape")
+        return self._batch_input_shape
+
+    @property
+    def output_shape(self) -> tuple:
+        self._require_built("output_shape")
+        return self._output_shapes()[0]
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(f"Sequential model {self.name!r} has no {what} yet: give the first "
+                             "layer an `input_shape` (or call `build`, or fit it on data)")
+
+    def _input_shapes(self) -> list[tuple]:
+        return [self._batch_input_shape]
+
+    def _output_shapes(self) -> list[tuple]:
+        return [self._stack[-1].output_shape]
+
+    def add(self, layer: Layer) -> None:
+        """Adds a layer on top of the stack.
+
+        # Raises
+            TypeError: if `layer` is not a Layer.
+            ValueError: if the name is taken, or the layer does not fit the
+                output shape of the one below.
+        """
+        if not isinstance(layer, Layer):
+            raise TypeError("The added layer must be an instance of class Layer; found "
+                            f"{type(layer).__name__} {layer!r}")
+        if isinstance(layer, InputLayer):
+            if self._stack or self._batch_input_shape is not None:
+                raise ValueError("An InputLayer can only be the first layer of a Sequential "
+                                 "model")
+            self._batch_input_shape = layer.batch_input_shape
+            self._input_layer_name = layer.name
+            return
+        if any(existing.name == layer.name for existing in self._stack):
+            raise ValueError(f"All layers added to a Sequential model should have unique names. "
+                             f"Name {layer.name!r} is already the name of a layer in this model. "
+                             "Update the `name` argument to pass a unique name.")
+        if not self._stack and self._batch_input_shape is None:
+            self._batch_input_shape = layer.batch_input_shape
+        self._stack.append(layer)
+        if self._batch_input_shape is not None:
+            shape = self._batch_input_shape if len(self._stack) == 1 \
+                else self._stack[-2].output_shape
+            try:
+                layer.ensure_built(shape)
+            except ValueError:
+                self._stack.pop()
+                raise
+        self._functions = {}
+
+    def pop(self) -> None:
+        """Removes the last layer.
+
+        # Raises
+            TypeError: if there are no layers.
+        """
+        if not self._stack:
+            raise TypeError("There are no layers in the model.")
+        self._stack.pop()
+        self._functions = {}
+
+    def build(self, input_shape: Sequence | None = None) -> None:
+        """Builds every layer for inputs of `input_shape` (batch axis included).
+
+        # Raises
+            ValueError: when no shape is known, or a layer does not fit the one below.
+        """
+        if input_shape is not None:
+            self._batch_input_shape = tuple(input_shape)
+        if self._batch_input_shape is None:
+            raise ValueError("Sequential.build needs an `input_shape` (with the batch axis, "
+                             "e.g. (None, 784))")
+        shape = self._batch_input_shape
+        for layer in self._stack:
+            shape = layer.ensure_built(shape)
+        if self.optimizer is not None and self.optimizer.state is None:
+            self._init_optimizer_state()
+
+    def _build_from_data(self, inputs: list) -> None:
+        self.build((None,) + tuple(inputs[0].shape[1:]))
+
+    def _forward(self, weights: list, inputs: list, *, training: bool, rng: Any,
+                 sample_mask: Any) -> tuple[list, list, Any]:
+        x = inputs[0]
+        new_weights = []
+        activity = jnp.zeros((), jnp.float32)
+        for i, (layer, values) in enumerate(zip(self._stack, weights)):
+            key = jax.random.fold_in(rng, i) if rng is not None and layer.uses_rng else None
+            x, values = layer.apply(values, x, training=training, rng=key)
+            new_weights.append(values)
+            penalty = layer.activity_penalty(_mask_rows(x, sample_mask))
+            if penalty is not None:
+                activity = activity + penalty
+        return [x], new_weights, activity
+
+    def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
+                print_fn: Any = None) -> None:
+        """Prints the Keras 2 table of layers, output shapes and parameter counts."""
+        self._require_built("summary")
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+    def get_config(self) -> dict:
+        """Returns the Keras 2 config: `{'name', 'layers': [{'class_name', 'config'}...]}`."""
+        return {"name": self.name,
+                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
+                           for layer in self._stack]}
+
+
+def _mask_rows(x: jax.Array, mask: Any) -> jax.Array:
+    """Zeroes the padded rows of the short last batch, so activity penalties skip them."""
+    if mask is None:
+        return x
+    return x * mask.reshape(mask.shape + (1,) * (x.ndim - 1)).astype(x.dtype)

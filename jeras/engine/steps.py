@@ -1,0 +1,239 @@
+"""The compiled step functions: one pure train step, and scans of it over batches.
+
+`train_step(state, batch) -> (state, logs)` is the whole of a training step:
+forward pass, loss, gradients, optimizer update and constraints. `fit` runs
+it inside `lax.scan` over many batches per host round trip. Batches are
+gathered on the device from a permutation; the epoch's short last batch is
+padded to full size and masked, so one compiled function serves every step.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from jeras import backend as K
+
+
+class TrainState(NamedTuple):
+    """Everything a train step changes: the weights (a list per layer) and the optimizer slots."""
+    weights: list
+    opt_state: Any
+
+
+def per_sample(fn: Callable, y_true: jax.Array, y_pred: jax.Array, mask: jax.Array) -> jax.Array:
+    """Calls a loss or metric and returns at least one value per sample.
+
+    Functions written like the seed's `mean_pred` reduce over the whole batch
+    and return a scalar. On a full batch that scalar is used as it is; on the
+    epoch's padded last batch the function is evaluated sample by sample, so
+    padded rows take no part (exact for means, the usual case).
+    """
+    out = fn(y_true, y_pred)
+    if jnp.ndim(out) > 0:
+        return out
+
+    def each_sample() -> jax.Array:
+        return jax.vmap(lambda t, p: jnp.mean(fn(t[None], p[None])))(y_true, y_pred)
+
+    return lax.cond(jnp.all(mask), lambda: jnp.broadcast_to(out, mask.shape), each_sample)
+
+
+def weighted_mean(values: jax.Array, weights: jax.Array, mask: jax.Array) -> jax.Array:
+    """Keras 2.2.4's weighted objective: `sum(l * w) / count(w != 0)` over unmasked samples.
+
+    `values` is reduced by a mean over the axes beyond the weights' rank first.
+    """
+    values = values.astype(K.floatx())
+    extra = tuple(range(weights.ndim, values.ndim))
+    if extra:
+        values = jnp.mean(values, axis=extra)
+    m = mask.reshape(mask.shape + (1,) * (weights.ndim - 1)).astype(values.dtype)
+    return jnp.sum(values * weights * m) / jnp.sum((weights != 0) * m)
+
+
+def masked_mean(values: jax.Array, mask: jax.Array) -> jax.Array:
+    """The mean over unmasked samples (of the per-sample means)."""
+    values = values.astype(K.floatx())
+    if values.ndim > 1:
+        values = jnp.mean(values, axis=tuple(range(1, values.ndim)))
+    m = mask.astype(values.dtype)
+    return jnp.sum(values * m) / jnp.sum(m)
+
+
+def objective_and_logs(spec: Any, outputs: list, targets: list, sws: list,
+                       mask: jax.Array) -> tuple[jax.Array, dict]:
+    """Returns the weighted loss over all outputs and the logs (losses and metrics).
+
+    `spec` is the model's compiled description (`engine.training.CompiledSpec`).
+    """
+    total = jnp.zeros((), K.floatx())
+    logs: dict[str, jax.Array] = {}
+    for i, (y_pred, y_true, sw) in enumerate(zip(outputs, targets, sws)):
+        loss_i = weighted_mean(per_sample(spec.loss_fns[i], y_true, y_pred, mask), sw, mask)
+        total = total + spec.loss_weights[i] * loss_i
+        if len(outputs) > 1:
+            logs[spec.output_names[i] + "_loss"] = loss_i
+        for name, fn in spec.metrics[i]:
+            logs[name] = masked_mean(per_sample(fn, y_true, y_pred, mask), mask)
+        for name, fn in spec.weighted_metrics[i]:
+            logs[name] = weighted_mean(per_sample(fn, y_true, y_pred, mask), sw, mask)
+    return total, logs
+
+
+def make_train_step(model: Any) -> Callable:
+    """Builds the pure train step of a compiled model."""
+    spec = model._compiled_spec
+    index = model._trainable_index
+    optimizer = model.optimizer
+
+    def train_step(state: TrainState, inputs: list, targets: list, sws: list,
+                   mask: jax.Array, hyper: dict, rng: jax.Array) -> tuple[TrainState, dict]:
+        def objective(trainable: list) -> tuple[jax.Array, tuple]:
+            weights = replace_weights(state.weights, index, trainable)
+            outputs, new_weights, activity = model._forward(
+                weights, inputs, training=True, rng=rng, sample_mask=mask)
+            loss, logs = objective_and_logs(spec, outputs, targets, sws, mask)
+            total = loss + model._weight_penalty(weights) + activity
+            return total, (new_weights, {"loss": total, **logs})
+
+        trainable = [state.weights[li][wi] for li, wi in index]
+        grads, (new_weights, logs) = jax.grad(objective, has_aux=True)(trainable)
+        updated, opt_state = optimizer.update(grads, state.opt_state, trainable, hyper)
+        updated = model._constrain_trainable(updated)
+        return TrainState(replace_weights(new_weights, index, updated), opt_state), logs
+
+    return train_step
+
+
+def make_test_step(model: Any) -> Callable:
+    """Builds the pure evaluation step: loss (with penalties) and metrics, no update."""
+    spec = model._compiled_spec
+
+    def test_step(weights: list, inputs: list, targets: list, sws: list,
+                  mask: jax.Array) -> dict:
+        outputs, _, activity = model._forward(weights, inputs, training=False, rng=None,
+                                              sample_mask=mask)
+        loss, logs = objective_and_logs(spec, outputs, targets, sws, mask)
+        total = loss + model._weight_penalty(weights) + activity
+        return {"loss": total, **logs}
+
+    return test_step
+
+
+def replace_weights(weights: list, index: list, values: list) -> list:
+    """Returns a copy of the per-layer weight lists with the indexed entries replaced."""
+    out = [list(layer) for layer in weights]
+    for (li, wi), v in zip(index, values):
+        out[li][wi] = v
+    return out
+
+
+def _batch(arrays: list, idx: jax.Array) -> list:
+    return [jnp.take(a, idx, axis=0) for a in arrays]
+
+
+def _slices(perm: jax.Array, valid: jax.Array, step: jax.Array, batch_size: int):
+    start = step * batch_size
+    return (lax.dynamic_slice(perm, (start,), (batch_size,)),
+            lax.dynamic_slice(valid, (start,), (batch_size,)))
+
+
+def make_train_chunk(model: Any, batch_size: int, chunk: int) -> Callable:
+    """Returns a jitted function running `chunk` train steps in one `lax.scan`.
+
+    Its arguments are `(state, data, perm, valid, start, hyper, key)`: `data`
+    is `(inputs, targets, sample_weights)` on the device, `perm` the epoch's
+    sample order padded to whole batches, `valid` which of its entries are
+    real, `start` the first step's index. Steps past the epoch's end are
+    skipped, so the last chunk of an epoch needs no other compilation.
+    """
+    train_step = make_train_step(model)
+
+    def run(state, data, perm, valid, start, hyper, key):
+        inputs, targets, sws = data
+        steps = perm.shape[0] // batch_size
+
+        def body(state, i):
+            step = start + i
+            idx, mask = _slices(perm, valid, step, batch_size)
+
+            def active(state):
+                return train_step(state, _batch(inputs, idx), _batch(targets, idx),
+                                  _batch(sws, idx), mask, hyper, jax.random.fold_in(key, step))
+
+            _, logs_shape = jax.eval_shape(active, state)
+
+            def idle(state):
+                return state, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), logs_shape)
+
+            return lax.cond(step < steps, active, idle, state)
+
+        return lax.scan(body, state, jnp.arange(chunk))
+
+    return jax.jit(run, donate_argnums=(0,))
+
+
+def make_test_loop(model: Any, batch_size: int) -> Callable:
+    """Returns a jitted function computing per-batch logs over a whole data set in one scan."""
+    test_step = make_test_step(model)
+
+    def run(weights, data, perm, valid):
+        inputs, targets, sws = data
+
+        def body(carry, step):
+            idx, mask = _slices(perm, valid, step, batch_size)
+            return carry, test_step(weights, _batch(inputs, idx), _batch(targets, idx),
+                                    _batch(sws, idx), mask)
+
+        _, logs = lax.scan(body, None, jnp.arange(perm.shape[0] // batch_size))
+        return logs
+
+    return jax.jit(run)
+
+
+def make_predict_loop(model: Any, batch_size: int) -> Callable:
+    """Returns a jitted function predicting a whole data set batch by batch in one scan."""
+
+    def run(weights, inputs, perm, valid):
+        def body(carry, step):
+            idx, mask = _slices(perm, valid, step, batch_size)
+            outputs, _, _ = model._forward(weights, _batch(inputs, idx), training=False,
+                                           rng=None, sample_mask=mask)
+            return carry, outputs
+
+        _, outputs = lax.scan(body, None, jnp.arange(perm.shape[0] // batch_size))
+        return [o.reshape((-1,) + o.shape[2:]) for o in outputs]
+
+    return jax.jit(run)
+
+
+def epoch_order(key: jax.Array | None, n: int, batch_size: int,
+                shuffle: bool | str) -> tuple[jax.Array, jax.Array]:
+    """The epoch's sample order padded to whole batches, and the mask of real entries.
+
+    # Arguments
+        key: a `jax.random` key (None: keep the order).
+        n: number of samples.
+        batch_size: the batch size.
+        shuffle: True for a full permutation, `'batch'` to shuffle whole
+            batches (Keras 2's option for HDF5 data), False for none.
+    """
+    steps = -(-n // batch_size)
+    padded = steps * batch_size
+    if key is None or not shuffle:
+        order = jnp.arange(n, dtype=jnp.int32)
+    elif shuffle == "batch":
+        # As Keras 2.2.4: whole batches change places, the short last batch stays last.
+        full = n // batch_size
+        blocks = jax.random.permutation(key, full)
+        order = (blocks[:, None] * batch_size + jnp.arange(batch_size)[None, :]).reshape(-1)
+        order = jnp.concatenate([order, jnp.arange(full * batch_size, n)]).astype(jnp.int32)
+    else:
+        order = jax.random.permutation(key, n).astype(jnp.int32)
+    perm = jnp.zeros((padded,), jnp.int32).at[:n].set(order)
+    valid = jnp.arange(padded) < n
+    return perm, valid

@@ -1,0 +1,505 @@
+"""The Model base class: compile, fit, evaluate, predict and the *_on_batch methods.
+
+Subclasses (`Sequential`, the functional `Model`) describe the graph: its
+layers, input and output names and shapes, and a pure `_forward`. This
+module resolves and validates what the user passes, then hands off to the
+compiled steps (`steps.py`) and the host loops (`training_arrays.py`).
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from jeras import backend as K
+from jeras import losses as losses_module
+from jeras import metrics as metrics_module
+from jeras import optimizers as optimizers_module
+from jeras.callbacks import History
+from jeras.engine import steps, training_arrays
+from jeras.engine.training_utils import (
+    check_loss_and_target,
+    check_positive_int,
+    check_same_length,
+    split_validation,
+    standardize_arrays,
+    standardize_sample_weights,
+    to_list,
+)
+from jeras.utils.generic_utils import get_uid, to_snake_case
+
+
+class CompiledSpec(NamedTuple):
+    """The static description of a compiled model's objective, per output."""
+    loss_fns: list
+    loss_weights: list
+    metrics: list
+    weighted_metrics: list
+    output_names: list
+
+
+class Model:
+    """Base of jeras models; holds the training API shared by every container.
+
+    # Arguments
+        name: the model's name (default: snake-cased class name and a counter).
+    """
+
+    def __init__(self, name: str | None = None):
+        if name is None:
+            prefix = to_snake_case(type(self).__name__)
+            name = f"{prefix}_{get_uid(prefix)}"
+        self.name = name
+        self.optimizer = None
+        self.loss = None
+        self.metrics = []
+        self.metrics_names: list[str] = []
+        self.stop_training = False
+        self.history: History | None = None
+        self.trainable = True
+        self._compiled_spec: CompiledSpec | None = None
+        self._compile_args: dict = {}
+        self._functions: dict = {}
+
+    # What subclasses provide.
+
+    @property
+    def layers(self) -> list:
+        raise NotImplementedError
+
+    @property
+    def built(self) -> bool:
+        raise NotImplementedError
+
+    input_names: list[str]
+    output_names: list[str]
+
+    def _input_shapes(self) -> list[tuple]:
+        raise NotImplementedError
+
+    def _output_shapes(self) -> list[tuple]:
+        raise NotImplementedError
+
+    def _build_from_data(self, inputs: list) -> None:
+        raise NotImplementedError
+
+    def _forward(self, weights: list, inputs: list, *, training: bool, rng: Any,
+                 sample_mask: Any) -> tuple[list, list, Any]:
+        raise NotImplementedError
+
+    # Weights.
+
+    def _weights(self) -> list:
+        return [list(layer._values) for layer in self.layers]
+
+    def _set_state(self, state: steps.TrainState | list) -> None:
+        """Writes a train state (or a weight list) back into the layers and the optimizer."""
+        weights = state.weights if isinstance(state, steps.TrainState) else state
+        for layer, values in zip(self.layers, weights):
+            layer._values = list(values)
+        if isinstance(state, steps.TrainState):
+            self.optimizer.state = state.opt_state
+
+    @property
+    def _trainable_index(self) -> list[tuple[int, int]]:
+        if not self.trainable:
+            return []
+        return [(li, wi) for li, layer in enumerate(self.layers) if layer.trainable
+                for wi, spec in enumerate(layer.weight_specs) if spec.trainable]
+
+    def _weight_penalty(self, weights: list) -> Any:
+        total = jnp.zeros((), jnp.float32)
+        for layer, values in zip(self.layers, weights):
+            total = total + layer.weight_penalty(values)
+        return total
+
+    def _constrain_trainable(self, values: list) -> list:
+        out = []
+        for (li, wi), v in zip(self._trainable_index, values):
+            constraint = self.layers[li].weight_specs[wi].constraint
+            out.append(v if constraint is None else constraint(v))
+        return out
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Returns all weights of the model as numpy arrays, layer by layer in Keras 2 order."""
+        return [w for layer in self.layers for w in layer.get_weights()]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Sets all weights from a list shaped like `get_weights()`.
+
+        # Raises
+            ValueError: if the count or any shape differs.
+        """
+        weights = list(weights)
+        expected = sum(len(layer.weight_specs) for layer in self.layers)
+        if len(weights) != expected:
+            raise ValueError(f"Model {self.name!r}: set_weights expected {expected} arrays, "
+                             f"got {len(weights)}")
+        i = 0
+        for layer in self.layers:
+            k = len(layer.weight_specs)
+            layer.set_weights(weights[i:i + k])
+            i += k
+
+    @property
+    def weights(self) -> list:
+        return [w for layer in self.layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list:
+        if not self.trainable:
+            return []
+        return [w for layer in self.layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        if not self.trainable:
+            return self.weights
+        return [w for layer in self.layers for w in layer.non_trainable_weights]
+
+    def count_params(self) -> int:
+        """Returns the number of scalars in all the model's weights."""
+        if not self.built:
+            raise ValueError(f"Model {self.name!r} has not been built yet: give its first "
+                             "layer an `input_shape`, call `build`, or fit it on data first")
+        return sum(layer.count_params() for layer in self.layers)
+
+    # Compilation.
+
+    def compile(self, optimizer: Any, loss: Any = None, metrics: Any = None,
+                loss_weights: Any = None, sample_weight_mode: Any = None,
+                weighted_metrics: Any = None, target_tensors: Any = None,
+                **kwargs: Any) -> None:
+        """Configures the model for training.
+
+        # Arguments
+            optimizer: a name (`'rmsprop'`) or an optimizer instance.
+            loss: a name, a loss function, or any `f(y_true, y_pred)`; a list or
+                a dict by output name for several outputs.
+            metrics: list of metric names or functions (`'acc'`, `'mae'`,
+                `metrics.categorical_accuracy`, a user function); a dict by
+                output name for several outputs. `'acc'`/`'accuracy'` resolve
+                from the loss as in Keras 2 and log under the spelling given.
+            loss_weights: list or dict of floats weighting each output's loss.
+            sample_weight_mode: None for per-sample weights, `'temporal'` for
+                per-timestep weights of shape `(samples, timesteps)`.
+            weighted_metrics: metrics weighted by `sample_weight` / `class_weight`.
+            target_tensors: not supported (Keras 2 TensorFlow-only feature).
+
+        # Raises
+            ValueError: unknown loss, metric or optimizer names, a loss
+                missing for an output, or bad `loss_weights`.
+            TypeError: unknown keyword arguments.
+        """
+        if kwargs:
+            raise TypeError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
+        if target_tensors is not None:
+            raise ValueError("compile: `target_tensors` is not supported by jeras")
+        if loss is None:
+            raise ValueError("compile: `loss` is required (a name such as 'mse' or a function)")
+        self.optimizer = optimizers_module.get(optimizer)
+        names = self.output_names
+        loss_fns = [losses_module.get(item) for item in self._per_output(loss, "loss")]
+        if loss_weights is None:
+            weights = [1.0] * len(names)
+        else:
+            weights = self._per_output(loss_weights, "loss_weights", default=1.0)
+            for w in weights:
+                if isinstance(w, bool) or not isinstance(w, (int, float, np.number)):
+                    raise TypeError(f"compile: `loss_weights` must hold numbers, got {w!r}")
+        if sample_weight_mode not in (None, "temporal"):
+            raise ValueError(f"compile: `sample_weight_mode` must be None or 'temporal', got "
+                             f"{sample_weight_mode!r}")
+        out_shapes = self._output_shapes() if self.built else [(None,)] * len(names)
+        used = {"loss"} | ({f"{n}_loss" for n in names} if len(names) > 1 else set())
+        metric_fns = self._resolve_metrics(metrics, loss_fns, out_shapes, used, "metrics")
+        weighted_fns = self._resolve_metrics(weighted_metrics, loss_fns, out_shapes, used,
+                                             "weighted_metrics", prefix="weighted_")
+        self.loss = loss
+        self.metrics = metrics or []
+        self.loss_weights = loss_weights
+        self.sample_weight_mode = sample_weight_mode
+        self._compiled_spec = CompiledSpec(loss_fns, [float(w) for w in weights], metric_fns,
+                                           weighted_fns, list(names))
+        self._compile_args = {"metrics": metrics, "weighted_metrics": weighted_metrics}
+        self.metrics_names = ["loss"]
+        if len(names) > 1:
+            self.metrics_names += [f"{n}_loss" for n in names]
+        for i in range(len(names)):
+            self.metrics_names += [m for m, _ in metric_fns[i]] + [m for m, _ in weighted_fns[i]]
+        self._functions = {}
+        if self.built:
+            self._init_optimizer_state()
+
+    def _per_output(self, value: Any, argument: str, default: Any = None) -> list:
+        names = self.output_names
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(names))
+            if unknown:
+                raise ValueError(f"compile: unknown entries in `{argument}` dictionary: "
+                                 f"{unknown}. Only expected the following keys: {names}")
+            if default is None:
+                missing = [n for n in names if n not in value]
+                if missing:
+                    raise ValueError(f"compile: output(s) {missing} missing from the "
+                                     f"`{argument}` dictionary")
+            return [value.get(n, default) for n in names]
+        if isinstance(value, (list, tuple)):
+            if len(value) != len(names):
+                raise ValueError(f"compile: when passing a list as `{argument}`, it should have "
+                                 f"one entry per model output ({len(names)}: {names}), but got "
+                                 f"{len(value)}")
+            return list(value)
+        return [value] * len(names)
+
+    def _resolve_metrics(self, metrics: Any, loss_fns: list, out_shapes: list, used: set,
+                         argument: str, prefix: str = "") -> list:
+        names = self.output_names
+        if metrics is None:
+            per_output: list = [[] for _ in names]
+        elif isinstance(metrics, dict):
+            unknown = sorted(set(metrics) - set(names))
+            if unknown:
+                raise ValueError(f"compile: unknown entries in `{argument}` dictionary: "
+                                 f"{unknown}. Only expected the following keys: {names}")
+            per_output = [to_list(metrics.get(n, [])) for n in names]
+        elif isinstance(metrics, (list, tuple)):
+            per_output = [list(metrics) for _ in names]
+        else:
+            raise TypeError(f"compile: `{argument}` must be a list (or a dict by output), got "
+                            f"{type(metrics).__name__} {metrics!r}")
+        resolved = []
+        for i, items in enumerate(per_output):
+            out = []
+            for item in items:
+                name, fn = metrics_module.resolve(item, loss_fns[i], out_shapes[i])
+                name = prefix + name
+                if len(names) > 1:
+                    name = f"{names[i]}_{name}"
+                base, k = name, 0
+                while name in used:
+                    k += 1
+                    name = f"{base}_{k}"
+                used.add(name)
+                out.append((name, fn))
+            resolved.append(out)
+        return resolved
+
+    def _init_optimizer_state(self) -> None:
+        trainable = [self.layers[li]._values[wi] for li, wi in self._trainable_index]
+        self.optimizer.state = self.optimizer.init(trainable)
+
+    def _check_compiled(self, method: str) -> None:
+        if self._compiled_spec is None:
+            raise RuntimeError(f"You must compile your model before using it: call "
+                               f"model.compile(optimizer, loss) before model.{method}()")
+
+    def _function(self, kind: str, *key: Any) -> Callable:
+        cache_key = (kind,) + key
+        if cache_key not in self._functions:
+            makers = {"train": steps.make_train_chunk, "test": steps.make_test_loop,
+                      "predict": steps.make_predict_loop}
+            self._functions[cache_key] = makers[kind](self, *key)
+        return self._functions[cache_key]
+
+    # Data.
+
+    def _standardize(self, x: Any, y: Any = None, sample_weight: Any = None,
+                     class_weight: Any = None, need_y: bool = True) -> tuple[list, list, list]:
+        names = self.input_names
+        if not self.built:
+            arrays = standardize_arrays(x, names, [(None,) * np.ndim(a) for a in to_list(x)],
+                                        "x", check_shapes=[False] * len(names))
+            self._build_from_data(arrays)
+        inputs = standardize_arrays(x, names, self._input_shapes(), "x")
+        if not need_y:
+            return inputs, [], []
+        if y is None:
+            raise ValueError("`y` is None: this method needs target data")
+        spec = self._compiled_spec
+        sparse = [fn is losses_module.sparse_categorical_crossentropy for fn in spec.loss_fns]
+        out_shapes = self._output_shapes()
+        # As Keras 2.2.4: targets of a user-written loss may have any shape.
+        check = [not s and _is_builtin_loss(fn) for s, fn in zip(sparse, spec.loss_fns)]
+        targets = standardize_arrays(y, self.output_names, out_shapes, "y",
+                                     check_shapes=[False] * len(out_shapes))
+        check_loss_and_target(targets, spec.loss_fns, out_shapes)
+        targets = standardize_arrays(targets, self.output_names, out_shapes, "y",
+                                     check_shapes=check)
+        for arr, is_sparse, shape in zip(targets, sparse, out_shapes):
+            if is_sparse and arr.ndim != len(shape) and arr.ndim != len(shape) - 1:
+                raise ValueError(f"`y`: sparse_categorical_crossentropy expects integer targets "
+                                 f"of shape {shape[:-1]} or {shape[:-1] + (1,)}, got {arr.shape}")
+        n = check_same_length(inputs, targets)
+        sws = standardize_sample_weights(sample_weight, class_weight, targets, n,
+                                         self.sample_weight_mode, self.output_names)
+        return inputs, targets, sws
+
+    # Training.
+
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: int = 1, callbacks: list | None = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool | str = True, class_weight: Any = None,
+            sample_weight: Any = None, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None, validation_steps: int | None = None,
+            **kwargs: Any) -> History:
+        """Trains the model for a fixed number of epochs.
+
+        # Arguments
+            x: input data: a numpy array, or a list / dict of arrays for several inputs.
+            y: target data, likewise.
+            batch_size: samples per gradient update (default 32).
+            epochs: index of the last epoch to train (training runs from
+                `initial_epoch` to `epochs`).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+            callbacks: list of `jeras.callbacks.Callback`.
+            validation_split: fraction in [0, 1) of the data (the last samples,
+                before shuffling) held out for validation.
+            validation_data: `(x_val, y_val)` or `(x_val, y_val, val_sample_weight)`;
+                overrides `validation_split`.
+            shuffle: shuffle the samples each epoch (`'batch'` shuffles whole batches).
+            class_weight: dict mapping class index to a weight for the loss.
+            sample_weight: per-sample weights for the loss (shape `(samples,)`,
+                or `(samples, timesteps)` with `sample_weight_mode='temporal'`).
+            initial_epoch: epoch at which to start (for resuming).
+            steps_per_epoch: with arrays, as in Keras 2.2.4, each step then
+                trains on the whole data set as one batch.
+            validation_steps: steps of validation with `steps_per_epoch`.
+
+        # Returns
+            The `History` callback; `history.history[key]` holds one value per epoch.
+
+        # Raises
+            RuntimeError: if the model is not compiled.
+            ValueError / TypeError: for data or arguments that do not fit the model.
+        """
+        if "nb_epoch" in kwargs:
+            warnings.warn("The `nb_epoch` argument in `fit` has been renamed `epochs`.",
+                          stacklevel=2)
+            epochs = kwargs.pop("nb_epoch")
+        if kwargs:
+            raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
+        self._check_compiled("fit")
+        batch_size = 32 if batch_size is None else check_positive_int(batch_size, "batch_size")
+        epochs = check_positive_int(epochs, "epochs", allow_zero=True)
+        initial_epoch = check_positive_int(initial_epoch, "initial_epoch", allow_zero=True)
+        if verbose not in (0, 1, 2) and not isinstance(verbose, bool):
+            raise ValueError(f"`verbose` must be 0, 1 or 2, got {verbose!r}")
+        if steps_per_epoch is not None:
+            steps_per_epoch = check_positive_int(steps_per_epoch, "steps_per_epoch")
+        if shuffle not in (True, False, "batch"):
+            raise ValueError(f"`shuffle` must be True, False or 'batch', got {shuffle!r}")
+        inputs, targets, sws = self._standardize(x, y, sample_weight, class_weight)
+        val = None
+        if validation_data is not None:
+            val = self._validation_arrays(validation_data)
+        elif validation_split:
+            parts = split_validation(inputs + targets + sws, validation_split)
+            ni, nt = len(inputs), len(targets)
+            train_parts, val_parts = parts
+            inputs, targets, sws = (train_parts[:ni], train_parts[ni:ni + nt],
+                                    train_parts[ni + nt:])
+            val = (val_parts[:ni], val_parts[ni:ni + nt], val_parts[ni + nt:])
+        if validation_steps is not None:
+            validation_steps = check_positive_int(validation_steps, "validation_steps")
+        if self.optimizer.state is None:
+            self._init_optimizer_state()
+        self.history = History()
+        return training_arrays.fit_loop(
+            self, (inputs, targets, sws), batch_size=batch_size, epochs=epochs,
+            verbose=int(verbose), callbacks=callbacks, val_data=val, shuffle=shuffle,
+            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch)
+
+    def _validation_arrays(self, validation_data: Any) -> tuple[list, list, list]:
+        if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+            raise ValueError("`validation_data` should be a tuple `(x_val, y_val)` or "
+                             "`(x_val, y_val, val_sample_weights)`, got "
+                             f"{type(validation_data).__name__} {validation_data!r:.80}")
+        vx, vy = validation_data[0], validation_data[1]
+        vsw = validation_data[2] if len(validation_data) == 3 else None
+        return self._standardize(vx, vy, vsw)
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: int = 1, sample_weight: Any = None, steps: int | None = None) -> Any:
+        """Returns the loss and metrics on the given data, computed batch by batch.
+
+        # Arguments
+            x, y: data as for `fit`.
+            batch_size: samples per batch (default 32).
+            verbose: 0 or 1.
+            sample_weight: per-sample weights for the loss.
+            steps: with arrays, as in Keras 2.2.4, evaluate the whole data set as one batch.
+
+        # Returns
+            The scalar loss when the model has no metrics, else the list
+            `[loss, metric...]` in `model.metrics_names` order.
+        """
+        self._check_compiled("evaluate")
+        batch_size = 32 if batch_size is None else check_positive_int(batch_size, "batch_size")
+        data = self._standardize(x, y, sample_weight)
+        if steps is not None:
+            batch_size = data[0][0].shape[0]
+        values = training_arrays.test_loop(self, data, batch_size, verbose=verbose)
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0,
+                steps: int | None = None) -> Any:
+        """Returns the model's outputs for `x`, computed batch by batch.
+
+        # Arguments
+            x: input data, as for `fit`.
+            batch_size: samples per batch (default 32).
+            verbose: 0 or 1.
+            steps: with arrays, as in Keras 2.2.4, predict the whole data set as one batch.
+
+        # Returns
+            A numpy array (a list of arrays for several outputs).
+        """
+        batch_size = 32 if batch_size is None else check_positive_int(batch_size, "batch_size")
+        inputs, _, _ = self._standardize(x, need_y=False)
+        if steps is not None:
+            batch_size = inputs[0].shape[0]
+        outputs = training_arrays.predict_loop(self, inputs, batch_size, verbose=verbose)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def train_on_batch(self, x: Any, y: Any, sample_weight: Any = None,
+                       class_weight: Any = None) -> Any:
+        """Runs one gradient update on one batch.
+
+        # Returns
+            The scalar training loss, or `[loss, metric...]` when there are metrics.
+        """
+        self._check_compiled("train_on_batch")
+        inputs, targets, sws = self._standardize(x, y, sample_weight, class_weight)
+        if self.optimizer.state is None:
+            self._init_optimizer_state()
+        n = inputs[0].shape[0]
+        fn = self._function("train", n, 1)
+        perm, valid = steps.epoch_order(None, n, n, False)
+        state = steps.TrainState(self._weights(), self.optimizer.state)
+        state, logs = fn(state, (inputs, targets, sws), perm, valid, jnp.int32(0),
+                         self.optimizer.hyper_values(), K.rng_key())
+        self._set_state(state)
+        values = [float(logs[k][0]) for k in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def test_on_batch(self, x: Any, y: Any, sample_weight: Any = None) -> Any:
+        """Returns the loss (and metrics) on one batch, without updating the model."""
+        self._check_compiled("test_on_batch")
+        data = self._standardize(x, y, sample_weight)
+        values = training_arrays.test_loop(self, data, data[0][0].shape[0], verbose=0)
+        return values[0] if len(values) == 1 else values
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """Returns the model's outputs for one batch."""
+        inputs, _, _ = self._standardize(x, need_y=False)
+        outputs = training_arrays.predict_loop(self, inputs, inputs[0].shape[0], verbose=0)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+
+
+def _is_builtin_loss(fn: Callable) -> bool:
+    return getattr(losses_module, getattr(fn, "__name__", ""), None) is fn

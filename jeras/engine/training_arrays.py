@@ -1,0 +1,131 @@
+"""The host loops of fit, evaluate and predict on arrays.
+
+The host moves the data to the device once, then asks for many steps at a
+time; it wakes up per batch only when a callback overrides a batch hook.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jeras import backend as K
+from jeras import callbacks as cbks
+from jeras.engine import steps
+from jeras.utils.generic_utils import Progbar
+
+# Progress bar updates per epoch when batch hooks are not needed.
+_CHUNKS_PER_EPOCH = 10
+
+
+def _on_device(data: Any) -> Any:
+    return jax.tree.map(jnp.asarray, data)
+
+
+def _batch_sizes(n: int, batch_size: int, first: int, count: int, whole: bool) -> np.ndarray:
+    if whole:
+        return np.full(count, n, dtype=np.int64)
+    starts = (first + np.arange(count)) * batch_size
+    return np.minimum(batch_size, n - starts).astype(np.int64)
+
+
+def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: int,
+             callbacks: list | None, val_data: tuple | None, shuffle: bool | str,
+             initial_epoch: int, steps_per_epoch: int | None) -> cbks.History:
+    """Trains `model` on `(inputs, targets, sample_weights)` and returns its History."""
+    n = data[0][0].shape[0]
+    whole = steps_per_epoch is not None
+    if whole:
+        # Keras 2.2.4 with arrays and steps_per_epoch: each step is the whole data set.
+        batch_size, num_steps = n, steps_per_epoch
+    else:
+        num_steps = -(-n // batch_size)
+    out_labels = list(model.metrics_names)
+    callback_metrics = out_labels + (["val_" + k for k in out_labels] if val_data else [])
+    model.history = model.history or cbks.History()
+    cb_list: list = [cbks.BaseLogger()]
+    if verbose:
+        cb_list.append(cbks.ProgbarLogger("steps" if whole else "samples"))
+    cb_list += list(callbacks or []) + [model.history]
+    callback_list = cbks.CallbackList(cb_list)
+    callback_list.set_model(model)
+    callback_list.set_params({
+        "batch_size": batch_size, "epochs": epochs, "steps": steps_per_epoch,
+        "samples": n, "verbose": verbose, "do_validation": val_data is not None,
+        "metrics": callback_metrics,
+    })
+    per_batch = callback_list.needs_batch_hooks()
+    chunk = 1 if per_batch else (-(-num_steps // _CHUNKS_PER_EPOCH) if verbose == 1
+                                 else num_steps)
+    train = model._function("train", batch_size, chunk)
+    device_data = _on_device(data)
+    fit_key = K.rng_key()
+    model.stop_training = False
+    callback_list.on_train_begin()
+    for epoch in range(initial_epoch, epochs):
+        callback_list.on_epoch_begin(epoch)
+        epoch_key = jax.random.fold_in(fit_key, epoch)
+        shuffle_key, step_key = jax.random.split(epoch_key)
+        if whole:
+            perm = jnp.tile(jnp.arange(n, dtype=jnp.int32), num_steps)
+            valid = jnp.ones(perm.shape, bool)
+        else:
+            perm, valid = steps.epoch_order(shuffle_key, n, batch_size, shuffle)
+        start = 0
+        while start < num_steps:
+            count = min(chunk, num_steps - start)
+            sizes = _batch_sizes(n, batch_size, start, count, whole)
+            if per_batch:
+                batch_logs = {"batch": start, "size": int(sizes[0])}
+                callback_list.on_batch_begin(start, batch_logs)
+            state = steps.TrainState(model._weights(), model.optimizer.state)
+            state, logs = train(state, device_data, perm, valid, jnp.int32(start),
+                                model.optimizer.hyper_values(), step_key)
+            model._set_state(state)
+            logs = {k: np.asarray(v)[:count] for k, v in jax.device_get(logs).items()}
+            if per_batch:
+                batch_logs.update({k: float(logs[k][0]) for k in out_labels})
+                callback_list.on_batch_end(start, batch_logs)
+            else:
+                callback_list.on_batches_end(start, sizes, {k: logs[k] for k in out_labels})
+            start += count
+            if model.stop_training and per_batch:
+                break
+        epoch_logs: dict = {}
+        if val_data is not None:
+            val_values = test_loop(model, val_data, batch_size if not whole else
+                                   val_data[0][0].shape[0], verbose=0)
+            for label, value in zip(out_labels, val_values):
+                epoch_logs["val_" + label] = value
+        callback_list.on_epoch_end(epoch, epoch_logs)
+        if model.stop_training:
+            break
+    callback_list.on_train_end()
+    return model.history
+
+
+def test_loop(model: Any, data: tuple, batch_size: int, verbose: int = 0) -> list[float]:
+    """Returns `[loss, metric...]` over `data`, the batch values weighted by batch size."""
+    n = data[0][0].shape[0]
+    perm, valid = steps.epoch_order(None, n, batch_size, False)
+    fn = model._function("test", batch_size)
+    logs = jax.device_get(fn(model._weights(), _on_device(data), perm, valid))
+    sizes = _batch_sizes(n, batch_size, 0, -(-n // batch_size), False).astype(np.float64)
+    values = [float(np.dot(np.asarray(logs[k], np.float64), sizes) / n)
+              for k in model.metrics_names]
+    if verbose == 1:
+        Progbar(n).update(n, list(zip(model.metrics_names, values)))
+    return values
+
+
+def predict_loop(model: Any, inputs: list, batch_size: int, verbose: int = 0) -> list[np.ndarray]:
+    """Returns the model's outputs for `inputs`, as numpy arrays."""
+    n = inputs[0].shape[0]
+    perm, valid = steps.epoch_order(None, n, batch_size, False)
+    fn = model._function("predict", batch_size)
+    outputs = fn(model._weights(), _on_device(inputs), perm, valid)
+    if verbose == 1:
+        Progbar(n).update(n)
+    return [np.asarray(o[:n]) for o in outputs]

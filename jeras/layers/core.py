@@ -1,0 +1,326 @@
+"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jeras import activations, constraints, initializers, regularizers
+from jeras.engine.base_layer import Layer, Shape
+
+
+def _check_rate(rate: Any, layer: str) -> float:
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{layer}: `rate` must be a float in [0, 1), got {rate!r}")
+    if not 0 <= rate < 1:
+        raise ValueError(f"{layer}: `rate` must be in [0, 1), got {rate!r}")
+    return float(rate)
+
+
+def _noise_shape(noise_shape: Sequence | None, inputs: jax.Array) -> tuple:
+    if noise_shape is None:
+        return inputs.shape
+    return tuple(d if n is None else n for n, d in zip(noise_shape, inputs.shape))
+
+
+class Dense(Layer):
+    """The densely connected layer: `output = activation(dot(input, kernel) + bias)`.
+
+    On inputs of rank above 2 the kernel contracts the last axis, as in Keras 2.
+
+    # Arguments
+        units: positive int, the output dimension.
+        activation: name or callable; None means linear.
+        use_bias: whether to add a bias vector.
+        kernel_initializer, bias_initializer: initializers (names, configs or callables).
+        kernel_regularizer, bias_regularizer: regularizers added to the loss.
+        activity_regularizer: regularizer of the output, added to the loss.
+        kernel_constraint, bias_constraint: constraints applied after each update.
+        input_dim: shorthand for `input_shape=(input_dim,)` on the first layer.
+
+    # Raises
+        ValueError: if `units` is not a positive int.
+    """
+
+    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any):
+        if "input_shape" not in kwargs and "input_dim" in kwargs:
+            kwargs["input_shape"] = (kwargs.pop("input_dim"),)
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"Dense: `units` must be a positive int, got {units!r}")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+
+    def build(self, input_shape: Shape) -> None:
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(f"Dense {self.name!r}: expected an input with a known last "
+                             f"dimension, got shape {input_shape}")
+        self.add_weight("kernel", (input_shape[-1], self.units),
+                        initializer=self.kernel_initializer,
+                        regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        if self.use_bias:
+            self.add_weight("bias", (self.units,), initializer=self.bias_initializer,
+                            regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+
+    def call(self, params, inputs, *, training=False, rng=None):
+        outputs = jnp.matmul(inputs, params["kernel"])
+        if self.use_bias:
+            outputs = outputs + params["bias"]
+        return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+        })
+        return config
+
+
+class Activation(Layer):
+    """Applies an activation function to its input.
+
+    # Arguments
+        activation: name of an activation function or a callable (`K.tanh`).
+    """
+
+    def __init__(self, activation: Any, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, params, inputs, *, training=False, rng=None):
+        return self.activation(inputs)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["activation"] = activations.serialize(self.activation)
+        return config
+
+
+class Dropout(Layer):
+    """Sets a fraction `rate` of inputs to 0 in training and scales the rest by `1 / (1 - rate)`.
+
+    # Arguments
+        rate: float in [0, 1), the fraction to drop.
+        noise_shape: shape of the binary mask (None entries take the input's size),
+            e.g. `(batch, 1, features)` to drop the same features at every step.
+        seed: accepted for Keras 2 compatibility; randomness comes from the model's key.
+    """
+
+    uses_rng = True
+
+    def __init__(self, rate: float, noise_shape: Sequence | None = None, seed: int | None = None,
+                 **kwargs: Any):
+        super().__init__(**kwargs)
+        self.rate = _check_rate(rate, "Dropout")
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+
+    def call(self, params, inputs, *, training=False, rng=None):
+        if not training or self.rate == 0.0:
+            return inputs
+        keep = 1.0 - self.rate
+        mask = jax.random.bernoulli(rng, keep, _noise_shape(self.noise_shape, inputs))
+        return jnp.where(mask, inputs / keep, 0.0).astype(inputs.dtype)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed})
+        return config
+
+
+class Flatten(Layer):
+    """Flattens each sample to one axis (the batch axis is kept).
+
+    # Arguments
+        data_format: `'channels_last'` (default) or `'channels_first'`; with
+            `channels_first` the channels axis is moved last first, as Keras 2
+            does, so that weights trained either way line up.
+    """
+
+    def __init__(self, data_format: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        if data_format not in (None, "channels_last", "channels_first"):
+            raise ValueError("Flatten: `data_format` must be 'channels_last' or "
+                             f"'channels_first', got {data_format!r}")
+        self.data_format = data_format or "channels_last"
+
+    def call(self, params, inputs, *, training=False, rng=None):
+        if self.data_format == "channels_first" and inputs.ndim > 2:
+            inputs = jnp.moveaxis(inputs, 1, -1)
+        return jnp.reshape(inputs, (inputs.shape[0], -1))
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        rest = input_shape[1:]
+        if any(d is None for d in rest):
+            raise ValueError(f"Flatten {self.name!r}: the input shape {input_shape} is not "
+                             "fully defined; give the first layer an input_shape")
+        return (input_shape[0], int(np.prod(rest, dtype=np.int64)))
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["data_format"] = self.data_format
+        return config
+
+
+class Reshape(Layer):
+    """Reshapes each sample to `target_shape` (one entry may be -1).
+
+    # Arguments
+        target_shape: tuple of ints, the per-sample output shape.
+
+    # Raises
+        ValueError: if the sizes do not match the input's.
+    """
+
+    def __init__(self, target_shape: Sequence[int], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(d) for d in target_shape)
+        if sum(d == -1 for d in self.target_shape) > 1:
+            raise ValueError(f"Reshape: `target_shape` may hold at most one -1, "
+                             f"got {self.target_shape}")
+
+    def _resolved(self, input_shape: Shape) -> tuple:
+        size = int(np.prod(input_shape[1:], dtype=np.int64))
+        known = int(np.prod([d for d in self.target_shape if d != -1], dtype=np.int64))
+        if -1 in self.target_shape:
+            if known == 0 or size % known:
+                raise ValueError(f"Reshape {self.name!r}: cannot reshape input of shape "
+                                 f"{input_shape} to {self.target_shape}")
+            return tuple(size // known if d == -1 else d for d in self.target_shape)
+        if known != size:
+            raise ValueError(f"Reshape {self.name!r}: total size of the new shape "
+                             f"{self.target_shape} ({known}) must equal the input's "
+                             f"{input_shape[1:]} ({size})")
+        return self.target_shape
+
+    def call(self, params, inputs, *, training=False, rng=None):
+        return jnp.reshape(inputs, (inputs.shape[0],) + self._resolved(inputs.shape))
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (input_shape[0],) + self._resolved(input_shape)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["target_shape"] = self.target_shape
+        return config
+
+
+class Permute(Layer):
+    """Permutes the non-batch axes; `dims` counts from 1 (`(2, 1)` swaps the two axes).
+
+    # Arguments
+        dims: tuple of ints, a permutation of `1..rank`.
+    """
+
+    def __init__(self, dims: Sequence[int], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.dims = tuple(int(d) for d in dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(f"Permute: `dims` must be a permutation of 1..{len(self.dims)}, "
+                             f"got {self.dims}")
+
+    def call(self, params, inputs, *, training=False, rng=None):
+        return jnp.transpose(inputs, (0,) + self.dims)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != len(self.dims) + 1:
+            raise ValueError(f"Permute {self.name!r}: `dims` {self.dims} needs inputs of rank "
+                             f"{len(self.dims) + 1}, got shape {input_shape}")
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["dims"] = self.dims
+        return config
+
+
+class RepeatVector(Layer):
+    """Repeats a `(batch, features)` input `n` times: `(batch, n, features)`.
+
+    # Arguments
+        n: int, the repetition count.
+    """
+
+    def __init__(self, n: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.n = int(n)
+
+    def call(self, params, inputs, *, training=False, rng=None):
+        return jnp.repeat(inputs[:, None, :], self.n, axis=1)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 2:
+            raise ValueError(f"RepeatVector {self.name!r}: expected a 2-D input "
+                             f"(batch, features), got shape {input_shape}")
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["n"] = self.n
+        return config
+
+
+class InputLayer(Layer):
+    """The entry point of a model: fixes the input shape and passes inputs through.
+
+    # Arguments
+        input_shape: shape of one sample.
+        batch_size: optional fixed batch size.
+        batch_input_shape: the full shape with the batch axis (instead of the two above).
+        dtype: the input dtype.
+        sparse: accepted for Keras 2 compatibility (must be False).
+        name: the layer's name.
+
+    # Raises
+        ValueError: when neither shape argument is given, or `sparse=True`.
+    """
+
+    def __init__(self, input_shape: Sequence | None = None, batch_size: int | None = None,
+                 batch_input_shape: Sequence | None = None, dtype: str | None = None,
+                 input_tensor: Any = None, sparse: bool = False, name: str | None = None,
+                 **kwargs: Any):
+        if input_tensor is not None:
+            raise ValueError("InputLayer: `input_tensor` is not supported by jeras")
+        if sparse:
+            raise ValueError("InputLayer: `sparse=True` is not supported by jeras")
+        # Keras 3 writes `batch_shape` where Keras 2 wrote `batch_input_shape`.
+        batch_shape = kwargs.pop("batch_shape", None)
+        if batch_input_shape is None:
+            batch_input_shape = batch_shape
+        if input_shape is None and batch_input_shape is None:
+            raise ValueError("InputLayer: give `input_shape` or `batch_input_shape`")
+        super().__init__(name=name, dtype=dtype, input_shape=input_shape, batch_size=batch_size,
+                         batch_input_shape=batch_input_shape, **kwargs)
+        self.sparse = False
+
+    def get_config(self) -> dict:
+        return {"batch_input_shape": self.batch_input_shape, "dtype": self.dtype,
+                "sparse": self.sparse, "name": self.name}
+

@@ -1,0 +1,30 @@
+"""Utilities: `to_categorical`, `normalize`, `set_random_seed`, `Progbar`."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from jeras.utils.generic_utils import Progbar
+from jeras.utils.np_utils import normalize, to_categorical
+
+
+def set_random_seed(seed: int) -> None:
+    """Seeds Python's, numpy's and so jeras's random numbers.
+
+    jeras draws every `jax.random` key (weight initialization, shuffling,
+    dropout) from numpy's global generator, so after `set_random_seed(n)`
+    (or `np.random.seed(n)`, as Keras 2 users write) two identical runs give
+    bit-identical weights on the same machine.
+
+    # Arguments
+        seed: int in [0, 2**32).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not \
+            0 <= seed < 2**32:
+        raise ValueError(f"set_random_seed: `seed` must be an int in [0, 2**32), got {seed!r}")
+    random.seed(int(seed))
+    np.random.seed(int(seed))
+
+
+__all__ = ["Progbar", "normalize", "set_random_seed", "to_categorical"]

@@ -1,0 +1,252 @@
+"""Lookup, serialization and naming helpers shared by every concept module."""
+from __future__ import annotations
+
+import collections
+import inspect
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+_UIDS: collections.defaultdict = collections.defaultdict(int)
+
+
+def get_uid(prefix: str = "") -> int:
+    """Returns 1, 2, 3... for successive calls with the same prefix (Keras layer names)."""
+    _UIDS[prefix] += 1
+    return _UIDS[prefix]
+
+
+def reset_uids() -> None:
+    _UIDS.clear()
+
+
+def to_snake_case(name: str) -> str:
+    """`'MaxPooling2D'` -> `'max_pooling2d'`, the way Keras 2 names layers."""
+    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
+    if insecure[0] != "_":
+        return insecure
+    return "private" + insecure
+
+
+def serialize_keras_object(instance: Any) -> Any:
+    """Returns a function's name, or `{'class_name', 'config'}` for an object with `get_config`."""
+    if instance is None:
+        return None
+    if hasattr(instance, "get_config"):
+        return {"class_name": instance.__class__.__name__, "config": instance.get_config()}
+    if hasattr(instance, "__name__"):
+        return instance.__name__
+    raise ValueError(f"Cannot serialize {instance!r}: it has neither get_config nor __name__")
+
+
+def deserialize_keras_object(identifier: Any, module_objects: Mapping[str, Any],
+                             custom_objects: Mapping[str, Any] | None = None,
+                             printable_module_name: str = "object") -> Any:
+    """Turns a name or a `{'class_name', 'config'}` dict into the object it names.
+
+    `custom_objects` are looked up first, then `module_objects`.
+
+    # Arguments
+        identifier: a string or a config dict.
+        module_objects: the module's table of names.
+        custom_objects: optional user table.
+        printable_module_name: what to call the object in errors ("loss", ...).
+
+    # Returns
+        For a string, the object found; for a dict, an instance made with
+        `from_config(config)` (or `cls(**config)`).
+
+    # Raises
+        ValueError: if the name is unknown or the dict malformed.
+    """
+    custom_objects = custom_objects or {}
+    if isinstance(identifier, dict):
+        if "class_name" not in identifier or "config" not in identifier:
+            raise ValueError(
+                f"Improper config format for {printable_module_name}: expected a dict with "
+                f"'class_name' and 'config', got {identifier!r}")
+        class_name = identifier["class_name"]
+        cls = custom_objects.get(class_name) or module_objects.get(class_name)
+        if cls is None:
+            raise ValueError(
+                f"Unknown {printable_module_name}: {class_name!r}. Known: "
+                f"{sorted(k for k in module_objects if not k.startswith('_'))}")
+        config = identifier["config"]
+        if hasattr(cls, "from_config"):
+            if "custom_objects" in inspect.signature(cls.from_config).parameters:
+                return cls.from_config(config, custom_objects=custom_objects)
+            return cls.from_config(config)
+        return cls(**config)
+    if isinstance(identifier, str):
+        obj = custom_objects.get(identifier) or module_objects.get(identifier)
+        if obj is None:
+            raise ValueError(
+                f"Unknown {printable_module_name}: {identifier!r}. Known: "
+                f"{sorted(k for k in module_objects if not k.startswith('_'))}")
+        return obj
+    raise TypeError(
+        f"Could not interpret {printable_module_name} identifier: expected a string or a "
+        f"config dict, got {type(identifier).__name__} {identifier!r}")
+
+
+def get_object(identifier: Any, module_objects: Mapping[str, Any], printable_module_name: str,
+               instantiate: bool = False, custom_objects: Mapping[str, Any] | None = None) -> Any:
+    """The one `get()` protocol: None, a name, a config dict, a callable or an instance.
+
+    # Arguments
+        identifier: what the user passed.
+        module_objects: the module's table of names.
+        printable_module_name: what to call the object in errors.
+        instantiate: call a class found by name with no arguments (optimizers,
+            initializers take their defaults that way).
+        custom_objects: optional user table.
+
+    # Returns
+        The resolved object, or None for None.
+
+    # Raises
+        ValueError: unknown name. TypeError: an identifier of another type.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        obj = deserialize_keras_object(identifier, module_objects, custom_objects,
+                                       printable_module_name)
+        if instantiate and isinstance(obj, type):
+            obj = obj()
+        return obj
+    if callable(identifier):
+        return identifier
+    raise TypeError(
+        f"Could not interpret {printable_module_name} identifier: expected a string, a "
+        f"config dict or a callable, got {type(identifier).__name__} {identifier!r}")
+
+
+def has_arg(fn: Callable, name: str, accept_all: bool = False) -> bool:
+    """True if `fn` takes a parameter called `name` (or any keyword when `accept_all`)."""
+    params = inspect.signature(fn).parameters
+    if accept_all and any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return True
+    return name in params
+
+
+def positional_arity(fn: Callable) -> int:
+    """How many positional arguments `fn` accepts (a large number for `*args`)."""
+    count = 0
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind == p.VAR_POSITIONAL:
+            return 1 << 16
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            count += 1
+    return count
+
+
+class Progbar:
+    """The Keras 2 progress bar.
+
+    # Arguments
+        target: total number of steps (or samples) expected, None if unknown.
+        width: the bar's width in characters.
+        verbose: 1 for the live bar, 2 for one line at the end, 0 for silence.
+        interval: minimum seconds between two redraws.
+        stateful_metrics: names whose values are shown as given, not averaged.
+        unit_name: what one unit is called in the speed figure (`step`, `sample`).
+    """
+
+    def __init__(self, target: int | None, width: int = 30, verbose: int = 1,
+                 interval: float = 0.05, stateful_metrics: Any = None, unit_name: str = "step"):
+        import sys
+        import time
+        self._time = time.time
+        self._out = sys.stdout
+        self.target = target
+        self.width = width
+        self.verbose = verbose
+        self.interval = interval
+        self.unit_name = unit_name
+        self.stateful_metrics = set(stateful_metrics or ())
+        self._dynamic = (hasattr(sys.stdout, "isatty") and sys.stdout.isatty()) or \
+            "ipykernel" in sys.modules
+        self._totals: dict[str, list] = {}
+        self._order: list[str] = []
+        self._seen = 0
+        self._start = self._time()
+        self._last_update = 0.0
+        self._width_drawn = 0
+
+    def update(self, current: int, values: Any = None) -> None:
+        """Moves the bar to `current` and folds `values` (a list of `(name, value)`) in.
+
+        Non-stateful values are averaged, weighted by the units since the last update.
+        """
+        for name, value in values or []:
+            if name not in self._totals:
+                self._order.append(name)
+            if name in self.stateful_metrics:
+                self._totals[name] = [value, 1]
+            else:
+                step = max(current - self._seen, 1)
+                total = self._totals.get(name, [0.0, 0])
+                self._totals[name] = [total[0] + value * step, total[1] + step]
+        self._seen = current
+        now = self._time()
+        finished = self.target is not None and current >= self.target
+        if self.verbose == 1:
+            if not finished and now - self._last_update < self.interval:
+                return
+            self._draw_bar(current, now, finished)
+        elif self.verbose == 2 and finished:
+            self._out.write(f" - {now - self._start:.0f}s{self._values_text()}\n")
+            self._out.flush()
+        self._last_update = now
+
+    def add(self, n: int, values: Any = None) -> None:
+        self.update(self._seen + n, values)
+
+    def _values_text(self) -> str:
+        parts = []
+        for name in self._order:
+            total, count = self._totals[name]
+            value = total / max(count, 1)
+            parts.append(f" - {name}: {value:.4f}" if abs(value) > 1e-3 or value == 0
+                         else f" - {name}: {value:.4e}")
+        return "".join(parts)
+
+    def _draw_bar(self, current: int, now: float, finished: bool) -> None:
+        if self._dynamic:
+            self._out.write("\b" * self._width_drawn + "\r")
+        elif self._width_drawn:
+            self._out.write("\n")
+        if self.target is not None:
+            digits = len(str(self.target))
+            bar = f"{current:{digits}d}/{self.target} ["
+            progress = min(current / self.target, 1.0) if self.target else 1.0
+            filled = int(self.width * progress)
+            if filled > 0:
+                bar += "=" * (filled - 1) + ("=" if current >= self.target else ">")
+            bar += "." * (self.width - filled) + "]"
+        else:
+            bar = f"{current:7d}/Unknown"
+        elapsed = now - self._start
+        per_unit = elapsed / current if current else 0.0
+        if not finished and self.target is not None:
+            eta = int(per_unit * (self.target - current))
+            eta_text = (f"{eta // 3600}:{(eta % 3600) // 60:02d}:{eta % 60:02d}" if eta > 3600
+                        else f"{eta // 60}:{eta % 60:02d}" if eta > 60 else f"{eta}s")
+            info = f" - ETA: {eta_text}"
+        elif per_unit >= 1:
+            info = f" - {elapsed:.0f}s {per_unit:.0f}s/{self.unit_name}"
+        elif per_unit >= 1e-3:
+            info = f" - {elapsed:.0f}s {per_unit * 1e3:.0f}ms/{self.unit_name}"
+        else:
+            info = f" - {elapsed:.0f}s {per_unit * 1e6:.0f}us/{self.unit_name}"
+        line = bar + info + self._values_text()
+        if self._width_drawn > len(line) and self._dynamic:
+            line += " " * (self._width_drawn - len(line))
+        self._width_drawn = len(line)
+        if finished:
+            line += "\n"
+            self._width_drawn = 0
+        self._out.write(line)
+        self._out.flush()
