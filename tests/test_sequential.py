@@ -1,0 +1,98 @@
+"""The Sequential container."""
+import numpy as np
+import pytest
+
+from jeras import Sequential as TopLevelSequential
+from jeras.layers import Activation, Dense, Dropout, InputLayer
+from jeras.models import Sequential
+
+
+def test_add_list_form_pop_and_layers():
+    model = Sequential([Dense(4, input_shape=(3,)), Activation("relu")])
+    assert TopLevelSequential is Sequential
+    assert [type(layer).__name__ for layer in model.layers] == ["Dense", "Activation"]
+    model.add(Dense(2))
+    assert model.output_shape == (None, 2) and model.input_shape == (None, 3)
+    model.pop()
+    assert len(model.layers) == 2 and model.output_shape == (None, 4)
+    assert model.input_names == [model.layers[0].name + "_input"]
+    with pytest.raises(TypeError, match="no layers"):
+        Sequential().pop()
+    with pytest.raises(TypeError, match="instance of class Layer"):
+        model.add("dense")
+
+
+def test_unique_names_and_incompatible_layers_are_refused():
+    model = Sequential([Dense(4, input_shape=(3,), name="same")])
+    with pytest.raises(ValueError, match="unique names"):
+        model.add(Dense(2, name="same"))
+    model = Sequential([Dense(4, input_shape=(3,))])
+    with pytest.raises(ValueError, match="permutation|Permute"):
+        from jeras.layers import Permute
+        model.add(Permute((2, 1)))
+    assert len(model.layers) == 1
+
+
+def test_input_layer_first_and_deferred_build():
+    model = Sequential([InputLayer(input_shape=(5,)), Dense(2)])
+    assert model.input_shape == (None, 5) and len(model.layers) == 1
+    deferred = Sequential([Dense(3), Dense(1)])
+    assert not deferred.built
+    with pytest.raises(ValueError, match="built"):
+        deferred.count_params()
+    deferred.compile("sgd", "mse")
+    deferred.fit(np.zeros((4, 7)), np.zeros((4, 1)), verbose=0)
+    assert deferred.built and deferred.count_params() == 7 * 3 + 3 + 3 + 1
+    built = Sequential([Dense(3)])
+    built.build((None, 2))
+    assert built.count_params() == 9
+
+
+def test_weights_round_trip_and_counts():
+    model = Sequential([Dense(4, input_shape=(3,)), Dropout(0.1), Dense(2)])
+    weights = model.get_weights()
+    assert [w.shape for w in weights] == [(3, 4), (4,), (4, 2), (2,)]
+    new = [np.full(w.shape, i, "float32") for i, w in enumerate(weights)]
+    model.set_weights(new)
+    for got, want in zip(model.get_weights(), new):
+        np.testing.assert_array_equal(got, want)
+    assert model.count_params() == 12 + 4 + 8 + 2
+    with pytest.raises(ValueError, match="expected 4 arrays"):
+        model.set_weights(new[:3])
+    model.layers[0].trainable = False
+    assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
+
+
+def test_frozen_layer_is_not_trained():
+    model = Sequential([Dense(4, input_shape=(3,)), Dense(1)])
+    model.layers[0].trainable = False
+    model.compile("sgd", "mse")
+    frozen = model.layers[0].get_weights()
+    top = model.layers[1].get_weights()
+    model.fit(np.random.rand(16, 3), np.random.rand(16, 1), epochs=2, verbose=0)
+    for a, b in zip(frozen, model.layers[0].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(top[0], model.layers[1].get_weights()[0])
+    assert [w.shape for w in model.optimizer.get_weights()] == [(), (4, 1), (1,)]
+
+
+def test_summary_in_keras_2_format():
+    model = Sequential([Dense(64, input_shape=(784,), name="dense_a"),
+                        Dense(10, activation="softmax", name="dense_b")])
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert lines[1].startswith("Layer (type)") and "Output Shape" in lines[1]
+    assert "Param #" in lines[1]
+    assert "dense_a (Dense)              (None, 64)                50240" in text
+    assert "dense_b (Dense)              (None, 10)                650" in text
+    assert "Total params: 50,890" in text and "Trainable params: 50,890" in text
+    assert "Non-trainable params: 0" in text
+
+
+def test_config():
+    model = Sequential([Dense(2, input_shape=(3,), name="d1")], name="net")
+    config = model.get_config()
+    assert config["name"] == "net"
+    assert config["layers"][0]["class_name"] == "Dense"
+    assert config["layers"][0]["config"]["batch_input_shape"] == (None, 3)
