@@ -19,7 +19,7 @@ from jeras import backend as K
 from jeras import constraints as constraints_module
 from jeras import initializers as initializers_module
 from jeras import regularizers as regularizers_module
-from jeras.utils.generic_utils import get_uid, to_snake_case
+from jeras.utils.generic_utils import get_uid, has_arg, to_snake_case
 
 Shape = tuple
 
@@ -59,6 +59,8 @@ class Layer:
 
     #: Whether the layer draws random numbers in training (the model then hands it a key).
     uses_rng = False
+    #: Whether the layer passes an input mask through (`compute_mask`).
+    supports_masking = False
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype: str | None = None,
                  input_shape: Sequence | None = None, batch_input_shape: Sequence | None = None,
@@ -140,6 +142,9 @@ class Layer:
              rng: jax.Array | None = None) -> jax.Array:
         """The layer's forward pass: a pure function of its weights and inputs.
 
+        Subclasses that consume a mask declare a keyword argument `mask`
+        (the mask of their input, or None); `apply` passes it only to those.
+
         # Arguments
             params: the layer's weights, by short name.
             inputs: the input batch.
@@ -148,15 +153,44 @@ class Layer:
         """
         return inputs
 
-    def apply(self, values: Sequence[jax.Array], inputs: jax.Array, *, training: bool = False,
-              rng: jax.Array | None = None) -> tuple[jax.Array, list]:
+    def apply(self, values: Sequence[jax.Array], inputs: Any, *, training: bool = False,
+              rng: jax.Array | None = None, mask: Any = None,
+              sample_mask: jax.Array | None = None) -> tuple[Any, list]:
         """Runs `call` on the weight list; returns `(outputs, new weight list)`.
+
+        # Arguments
+            values: the layer's weights, in its weight order.
+            inputs: the input batch.
+            training: whether this is a training step.
+            rng: a `jax.random` key for layers that use randomness.
+            mask: the mask of the inputs (from `Embedding(mask_zero=True)`
+                or `Masking`), or None.
+            sample_mask: which rows of the batch are real samples; the
+                epoch's short last batch is padded to full size, and layers
+                that compute batch statistics must skip the padding.
 
         Layers whose forward pass changes non-trainable state (moving
         statistics) override this to return updated values.
         """
+        del sample_mask
         params = {spec.name: v for spec, v in zip(self._specs, values)}
-        return self.call(params, inputs, training=training, rng=rng), list(values)
+        kwargs = {"mask": mask} if _takes_mask(self) else {}
+        return self.call(params, inputs, training=training, rng=rng, **kwargs), list(values)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """Returns the mask of the layer's output, given its input and input mask.
+
+        # Raises
+            TypeError: if a mask arrives at a layer that does not support masking
+                (as Keras 2.2.4 does).
+        """
+        if mask is None:
+            return None
+        if not self.supports_masking:
+            raise TypeError(f"Layer {self.name} ({type(self).__name__}) does not support "
+                            "masking, but was passed an input mask (from an Embedding with "
+                            "mask_zero=True or a Masking layer below it)")
+        return mask
 
     def __call__(self, inputs: Any, **kwargs: Any) -> Any:
         """Calls the layer eagerly on a concrete array (building it first)."""
@@ -275,3 +309,7 @@ def _shape_tuple(shape: Any, argument: str) -> tuple:
             raise ValueError(f"`{argument}` must be a tuple of non-negative ints or None, "
                              f"got {shape!r}")
     return tuple(None if d is None else int(d) for d in dims)
+
+
+def _takes_mask(layer: Layer) -> bool:
+    return has_arg(type(layer).call, "mask")

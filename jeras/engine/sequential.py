@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jeras.engine.base_layer import Layer
-from jeras.engine.training import Model
+from jeras.engine.training import Forward, Model
 from jeras.layers.core import InputLayer
 from jeras.utils.layer_utils import print_summary
 
@@ -34,6 +34,7 @@ class Sequential(Model):
         self._stack: list[Layer] = []
         self._batch_input_shape: tuple | None = None
         self._input_layer_name: str | None = None
+        self._input_dtype = "float32"
         for layer in layers or []:
             self.add(layer)
 
@@ -96,6 +97,7 @@ class Sequential(Model):
                                  "model")
             self._batch_input_shape = layer.batch_input_shape
             self._input_layer_name = layer.name
+            self._input_dtype = layer.dtype
             return
         if any(existing.name == layer.name for existing in self._stack):
             raise ValueError(f"All layers added to a Sequential model should have unique names. "
@@ -146,18 +148,21 @@ class Sequential(Model):
         self.build((None,) + tuple(inputs[0].shape[1:]))
 
     def _forward(self, weights: list, inputs: list, *, training: bool, rng: Any,
-                 sample_mask: Any) -> tuple[list, list, Any]:
-        x = inputs[0]
+                 sample_mask: Any) -> Forward:
+        x, mask = inputs[0], None
         new_weights = []
         activity = jnp.zeros((), jnp.float32)
         for i, (layer, values) in enumerate(zip(self._stack, weights)):
             key = jax.random.fold_in(rng, i) if rng is not None and layer.uses_rng else None
-            x, values = layer.apply(values, x, training=training, rng=key)
+            y, values = layer.apply(values, x, training=training, rng=key, mask=mask,
+                                    sample_mask=sample_mask)
+            mask = layer.compute_mask(x, mask)
+            x = y
             new_weights.append(values)
             penalty = layer.activity_penalty(_mask_rows(x, sample_mask))
             if penalty is not None:
                 activity = activity + penalty
-        return [x], new_weights, activity
+        return Forward([x], [mask], new_weights, activity)
 
     def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
                 print_fn: Any = None) -> None:
@@ -167,9 +172,30 @@ class Sequential(Model):
 
     def get_config(self) -> dict:
         """Returns the Keras 2 config: `{'name', 'layers': [{'class_name', 'config'}...]}`."""
-        return {"name": self.name,
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                           for layer in self._stack]}
+        layer_configs = [{"class_name": type(layer).__name__, "config": layer.get_config()}
+                         for layer in self._stack]
+        if self._input_layer_name is not None:
+            layer_configs.insert(0, {"class_name": "InputLayer", "config": {
+                "batch_input_shape": self._batch_input_shape, "dtype": self._input_dtype,
+                "sparse": False, "name": self._input_layer_name}})
+        return {"name": self.name, "layers": layer_configs}
+
+    @classmethod
+    def from_config(cls, config: Any, custom_objects: dict | None = None) -> Sequential:
+        """Rebuilds a Sequential model from its config.
+
+        Reads both the dict form (`{'name', 'layers'}`) and the bare list of
+        layer configs that Keras 2.2.4 itself wrote.
+        """
+        from jeras import layers as layers_module
+        if isinstance(config, dict):
+            name, layer_configs = config.get("name"), config["layers"]
+        else:
+            name, layer_configs = None, config
+        model = cls(name=name)
+        for layer_config in layer_configs:
+            model.add(layers_module.deserialize(layer_config, custom_objects))
+        return model
 
 
 def _mask_rows(x: jax.Array, mask: Any) -> jax.Array:

@@ -64,23 +64,43 @@ def masked_mean(values: jax.Array, mask: jax.Array) -> jax.Array:
     return jnp.sum(values * m) / jnp.sum(m)
 
 
-def objective_and_logs(spec: Any, outputs: list, targets: list, sws: list,
+def apply_output_mask(values: jax.Array, out_mask: Any, mask: jax.Array) -> jax.Array:
+    """Keras 2.2.4's masked objective: `values * m / mean(m)` for a time-step mask `m`.
+
+    The mean runs over the real rows of the batch only.
+    """
+    if out_mask is None:
+        return values
+    m = out_mask.astype(K.floatx())
+    values = values * m.reshape(m.shape + (1,) * (values.ndim - m.ndim))
+    rows = mask.reshape(mask.shape + (1,) * (m.ndim - 1)).astype(m.dtype)
+    mean_m = jnp.sum(m * rows) / (jnp.sum(rows) * (m.size // m.shape[0]))
+    return values / mean_m
+
+
+def objective_and_logs(spec: Any, forward: Any, targets: list, sws: list,
                        mask: jax.Array) -> tuple[jax.Array, dict]:
     """Returns the weighted loss over all outputs and the logs (losses and metrics).
 
-    `spec` is the model's compiled description (`engine.training.CompiledSpec`).
+    `spec` is the model's compiled description (`engine.training.CompiledSpec`),
+    `forward` the model's `Forward` result.
     """
     total = jnp.zeros((), K.floatx())
     logs: dict[str, jax.Array] = {}
-    for i, (y_pred, y_true, sw) in enumerate(zip(outputs, targets, sws)):
-        loss_i = weighted_mean(per_sample(spec.loss_fns[i], y_true, y_pred, mask), sw, mask)
+    many = len(forward.outputs) > 1
+    for i, (y_pred, out_mask, y_true, sw) in enumerate(
+            zip(forward.outputs, forward.masks, targets, sws)):
+        def values(fn, y_true=y_true, y_pred=y_pred, out_mask=out_mask):
+            return apply_output_mask(per_sample(fn, y_true, y_pred, mask), out_mask, mask)
+
+        loss_i = weighted_mean(values(spec.loss_fns[i]), sw, mask)
         total = total + spec.loss_weights[i] * loss_i
-        if len(outputs) > 1:
+        if many:
             logs[spec.output_names[i] + "_loss"] = loss_i
         for name, fn in spec.metrics[i]:
-            logs[name] = masked_mean(per_sample(fn, y_true, y_pred, mask), mask)
+            logs[name] = masked_mean(values(fn), mask)
         for name, fn in spec.weighted_metrics[i]:
-            logs[name] = weighted_mean(per_sample(fn, y_true, y_pred, mask), sw, mask)
+            logs[name] = weighted_mean(values(fn), sw, mask)
     return total, logs
 
 
@@ -94,11 +114,10 @@ def make_train_step(model: Any) -> Callable:
                    mask: jax.Array, hyper: dict, rng: jax.Array) -> tuple[TrainState, dict]:
         def objective(trainable: list) -> tuple[jax.Array, tuple]:
             weights = replace_weights(state.weights, index, trainable)
-            outputs, new_weights, activity = model._forward(
-                weights, inputs, training=True, rng=rng, sample_mask=mask)
-            loss, logs = objective_and_logs(spec, outputs, targets, sws, mask)
-            total = loss + model._weight_penalty(weights) + activity
-            return total, (new_weights, {"loss": total, **logs})
+            forward = model._forward(weights, inputs, training=True, rng=rng, sample_mask=mask)
+            loss, logs = objective_and_logs(spec, forward, targets, sws, mask)
+            total = loss + model._weight_penalty(weights) + forward.activity
+            return total, (forward.weights, {"loss": total, **logs})
 
         trainable = [state.weights[li][wi] for li, wi in index]
         grads, (new_weights, logs) = jax.grad(objective, has_aux=True)(trainable)
@@ -115,10 +134,9 @@ def make_test_step(model: Any) -> Callable:
 
     def test_step(weights: list, inputs: list, targets: list, sws: list,
                   mask: jax.Array) -> dict:
-        outputs, _, activity = model._forward(weights, inputs, training=False, rng=None,
-                                              sample_mask=mask)
-        loss, logs = objective_and_logs(spec, outputs, targets, sws, mask)
-        total = loss + model._weight_penalty(weights) + activity
+        forward = model._forward(weights, inputs, training=False, rng=None, sample_mask=mask)
+        loss, logs = objective_and_logs(spec, forward, targets, sws, mask)
+        total = loss + model._weight_penalty(weights) + forward.activity
         return {"loss": total, **logs}
 
     return test_step
@@ -201,9 +219,9 @@ def make_predict_loop(model: Any, batch_size: int) -> Callable:
     def run(weights, inputs, perm, valid):
         def body(carry, step):
             idx, mask = _slices(perm, valid, step, batch_size)
-            outputs, _, _ = model._forward(weights, _batch(inputs, idx), training=False,
-                                           rng=None, sample_mask=mask)
-            return carry, outputs
+            forward = model._forward(weights, _batch(inputs, idx), training=False, rng=None,
+                                     sample_mask=mask)
+            return carry, forward.outputs
 
         _, outputs = lax.scan(body, None, jnp.arange(perm.shape[0] // batch_size))
         return [o.reshape((-1,) + o.shape[2:]) for o in outputs]

@@ -41,6 +41,17 @@ class CompiledSpec(NamedTuple):
     output_names: list
 
 
+class Forward(NamedTuple):
+    """What a model's pure forward pass returns."""
+    outputs: list
+    #: Per output, the mask of its time steps (or None).
+    masks: list
+    #: The weights after the pass (moving statistics updated in training).
+    weights: list
+    #: The sum of the activity regularizers' penalties.
+    activity: Any
+
+
 class Model:
     """Base of jeras models; holds the training API shared by every container.
 
@@ -87,7 +98,7 @@ class Model:
         raise NotImplementedError
 
     def _forward(self, weights: list, inputs: list, *, training: bool, rng: Any,
-                 sample_mask: Any) -> tuple[list, list, Any]:
+                 sample_mask: Any) -> Forward:
         raise NotImplementedError
 
     # Weights.
@@ -159,6 +170,44 @@ class Model:
         if not self.trainable:
             return self.weights
         return [w for layer in self.layers for w in layer.non_trainable_weights]
+
+    # Saving; the HDF5 code lives in `jeras.saving`, which imports the models
+    # module, so these import it when called.
+
+    def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True) -> None:
+        """Saves the model (config, weights, optimizer state) to a Keras 2 HDF5 file.
+
+        # Arguments
+            filepath: path of the file.
+            overwrite: whether to replace an existing file without asking.
+            include_optimizer: whether to store the optimizer's state too.
+        """
+        from jeras.saving import save_model
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Saves the weights to a Keras 2 HDF5 weights file."""
+        from jeras.saving import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any, by_name: bool = False, skip_mismatch: bool = False,
+                     reshape: bool = False) -> None:
+        """Loads weights from a Keras 2 HDF5 file (by layer order, or by name).
+
+        # Arguments
+            filepath: path of the file.
+            by_name: match layers by name instead of by order.
+            skip_mismatch: with `by_name`, skip layers whose weights do not fit.
+            reshape: reshape weights to the model's shapes when sizes agree.
+        """
+        from jeras.saving import load_weights
+        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch,
+                     reshape=reshape)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """Returns the model's config as a Keras 2 JSON string (`json.dumps` kwargs apply)."""
+        from jeras.saving import model_to_json
+        return model_to_json(self, **kwargs)
 
     def count_params(self) -> int:
         """Returns the number of scalars in all the model's weights."""

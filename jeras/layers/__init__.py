@@ -1,16 +1,47 @@
-"""Keras 2 layers."""
-from jeras.engine.base_layer import Layer
-from jeras.layers.core import (
-                               Activation,
-                               Dense,
-                               Dropout,
-                               Flatten,
-                               InputLayer,
-                               Permute,
-                               RepeatVector,
-                               Reshape,
-)
-from jeras.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
+"""Keras 2 layers, one module per family as in `keras.layers`."""
+from __future__ import annotations
 
-__all__ = ["Layer", "Activation", "Dense", "Dropout", "Flatten", "InputLayer", "Permute",
-           "RepeatVector", "Reshape", "AlphaDropout", "GaussianDropout", "GaussianNoise"]
+from typing import Any
+
+from jeras.engine.base_layer import Layer
+from jeras.layers.advanced_activations import *  # noqa: F403
+from jeras.layers.convolutional import *  # noqa: F403
+from jeras.layers.core import (
+    Activation,
+    Dense,
+    Dropout,
+    Flatten,
+    InputLayer,
+    Permute,
+    RepeatVector,
+    Reshape,
+)
+from jeras.layers.embeddings import *  # noqa: F403
+from jeras.layers.merge import *  # noqa: F403
+from jeras.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
+from jeras.layers.normalization import *  # noqa: F403
+from jeras.layers.pooling import *  # noqa: F403
+from jeras.layers.recurrent import *  # noqa: F403
+from jeras.layers.wrappers import *  # noqa: F403
+from jeras.utils.generic_utils import deserialize_keras_object
+
+
+def serialize(layer: Layer) -> dict:
+    """Returns `{'class_name', 'config'}` for a layer."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Any:
+    """Makes a layer (or model) from `{'class_name', 'config'}`.
+
+    # Arguments
+        config: the layer's serialized form, as in a Keras model file.
+        custom_objects: user classes by name, looked up first.
+
+    # Raises
+        ValueError: for a class name jeras does not have (naming it).
+    """
+    from jeras import models
+    table = {k: v for k, v in globals().items() if isinstance(v, type) and issubclass(v, Layer)}
+    table.update({k: getattr(models, k) for k in models.__all__})
+    return deserialize_keras_object(config, table, custom_objects, "layer")

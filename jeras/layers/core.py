@@ -10,6 +10,7 @@ import numpy as np
 
 from jeras import activations, constraints, initializers, regularizers
 from jeras.engine.base_layer import Layer, Shape
+from jeras.utils.generic_utils import get_uid
 
 
 def _check_rate(rate: Any, layer: str) -> float:
@@ -44,6 +45,8 @@ class Dense(Layer):
     # Raises
         ValueError: if `units` is not a positive int.
     """
+
+    supports_masking = True
 
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
@@ -110,6 +113,8 @@ class Activation(Layer):
         activation: name of an activation function or a callable (`K.tanh`).
     """
 
+    supports_masking = True
+
     def __init__(self, activation: Any, **kwargs: Any):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -134,6 +139,7 @@ class Dropout(Layer):
     """
 
     uses_rng = True
+    supports_masking = True
 
     def __init__(self, rate: float, noise_shape: Sequence | None = None, seed: int | None = None,
                  **kwargs: Any):
@@ -316,6 +322,8 @@ class InputLayer(Layer):
             batch_input_shape = batch_shape
         if input_shape is None and batch_input_shape is None:
             raise ValueError("InputLayer: give `input_shape` or `batch_input_shape`")
+        if name is None:
+            name = f"input_{get_uid('input')}"
         super().__init__(name=name, dtype=dtype, input_shape=input_shape, batch_size=batch_size,
                          batch_input_shape=batch_input_shape, **kwargs)
         self.sparse = False

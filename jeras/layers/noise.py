@@ -23,6 +23,7 @@ class GaussianNoise(Layer):
     """
 
     uses_rng = True
+    supports_masking = True
 
     def __init__(self, stddev: float, **kwargs: Any):
         super().__init__(**kwargs)
@@ -49,6 +50,7 @@ class GaussianDropout(Layer):
     """
 
     uses_rng = True
+    supports_masking = True
 
     def __init__(self, rate: float, **kwargs: Any):
         super().__init__(**kwargs)
@@ -80,6 +82,7 @@ class AlphaDropout(Layer):
     """
 
     uses_rng = True
+    supports_masking = True
 
     def __init__(self, rate: float, noise_shape: Sequence | None = None, seed: int | None = None,
                  **kwargs: Any):

@@ -1,0 +1,3 @@
+"""Keras 2 advanced activations layers."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Keras 2 convolutional layers."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Keras 2 embeddings layers."""
+
+__all__: list[str] = []

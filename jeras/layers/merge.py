@@ -1,0 +1,3 @@
+"""Keras 2 merge layers."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Keras 2 normalization layers."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Keras 2 pooling layers."""
+
+__all__: list[str] = []

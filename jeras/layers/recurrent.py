@@ -1,0 +1,3 @@
+"""Keras 2 recurrent layers."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Keras 2 wrappers layers."""
+
+__all__: list[str] = []
