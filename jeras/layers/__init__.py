@@ -6,19 +6,10 @@ from typing import Any
 from jeras.engine.base_layer import Layer
 from jeras.layers.advanced_activations import *  # noqa: F403
 from jeras.layers.convolutional import *  # noqa: F403
-from jeras.layers.core import (
-    Activation,
-    Dense,
-    Dropout,
-    Flatten,
-    InputLayer,
-    Permute,
-    RepeatVector,
-    Reshape,
-)
+from jeras.layers.core import *  # noqa: F403
 from jeras.layers.embeddings import *  # noqa: F403
 from jeras.layers.merge import *  # noqa: F403
-from jeras.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
+from jeras.layers.noise import *  # noqa: F403
 from jeras.layers.normalization import *  # noqa: F403
 from jeras.layers.pooling import *  # noqa: F403
 from jeras.layers.recurrent import *  # noqa: F403

@@ -12,6 +12,9 @@ from jeras import activations, constraints, initializers, regularizers
 from jeras.engine.base_layer import Layer, Shape
 from jeras.utils.generic_utils import get_uid
 
+__all__ = ["Activation", "Dense", "Dropout", "Flatten", "InputLayer", "Permute", "RepeatVector",
+           "Reshape"]
+
 
 def _check_rate(rate: Any, layer: str) -> float:
     if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating, np.integer)):

@@ -10,6 +10,8 @@ import jax.numpy as jnp
 from jeras.engine.base_layer import Layer
 from jeras.layers.core import _check_rate, _noise_shape
 
+__all__ = ["AlphaDropout", "GaussianDropout", "GaussianNoise"]
+
 # The SELU constants (Klambauer et al., 2017), as Keras 2 uses them.
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
