@@ -1,4 +1,4 @@
-"""The Layer base class: configuration plus a pure `call`.
+"""The Layer base class (configuration plus a pure `call`) and the graph's nodes.
 
 A layer holds its configuration and, between training steps, a host-side
 reference to its current weight arrays (what `get_weights` returns). During
@@ -90,6 +90,7 @@ class Layer:
         self._specs: list[WeightSpec] = []
         self._values: list[jax.Array] = []
         self._initial_weights = weights
+        self._inbound_nodes: list = []
 
     # Building.
 
@@ -120,9 +121,14 @@ class Layer:
         """Creates the layer's weights for inputs of `input_shape` (batch axis included)."""
         self.built = True
 
-    def ensure_built(self, input_shape: Shape) -> Shape:
-        """Builds the layer once and returns its output shape for `input_shape`."""
-        input_shape = tuple(input_shape)
+    def ensure_built(self, input_shape: Shape | list) -> Shape | list:
+        """Builds the layer once and returns its output shape for `input_shape`.
+
+        `input_shape` is a list of shapes for a layer called on several tensors;
+        the result is a list of shapes for a layer with several outputs.
+        """
+        input_shape = ([tuple(s) for s in input_shape] if isinstance(input_shape, list)
+                       else tuple(input_shape))
         if not self.built:
             self.build(input_shape)
             self.built = True
@@ -130,7 +136,8 @@ class Layer:
                 self.set_weights(self._initial_weights)
                 self._initial_weights = None
         self.input_shape = input_shape
-        self.output_shape = tuple(self.compute_output_shape(input_shape))
+        out = self.compute_output_shape(input_shape)
+        self.output_shape = [tuple(o) for o in out] if isinstance(out, list) else tuple(out)
         return self.output_shape
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
@@ -193,10 +200,40 @@ class Layer:
         return mask
 
     def __call__(self, inputs: Any, **kwargs: Any) -> Any:
-        """Calls the layer eagerly on a concrete array (building it first)."""
-        arr = jnp.asarray(inputs)
-        self.ensure_built(arr.shape)
-        outputs, _ = self.apply(self._values, arr, training=False)
+        """Calls the layer.
+
+        On symbolic tensors (from `Input`) this records the call in the graph
+        and returns symbolic outputs; on arrays it builds the layer if needed
+        and computes the outputs eagerly (inference mode).
+
+        # Raises
+            TypeError: for a mix of symbolic and concrete inputs.
+        """
+        if "initial_state" in kwargs and kwargs["initial_state"] is not None:
+            # Keras 2 passes initial states to an RNN as extra inputs of the same call.
+            state = kwargs.pop("initial_state")
+            inputs = [inputs] + list(state if isinstance(state, (list, tuple)) else [state])
+        kwargs.pop("training", None)
+        if kwargs:
+            raise TypeError(f"Layer {self.name!r}: unsupported call argument(s) {sorted(kwargs)}")
+        flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        symbolic = [isinstance(t, SymbolicTensor) for t in flat]
+        if any(symbolic):
+            if not all(symbolic):
+                raise TypeError(
+                    f"Layer {self.name!r} was called with an input that is not a symbolic "
+                    "tensor (from `Input()` or another layer's output); got "
+                    f"{[type(t).__name__ for t in flat]}")
+            shapes = [t.shape for t in flat]
+            out = self.ensure_built(shapes if isinstance(inputs, (list, tuple)) else shapes[0])
+            multi = isinstance(out, list)
+            node = Node(self, flat, out if multi else [out])
+            return node.outputs if multi else node.outputs[0]
+        arrays = [jnp.asarray(t) for t in flat]
+        self.ensure_built([a.shape for a in arrays] if isinstance(inputs, (list, tuple))
+                          else arrays[0].shape)
+        outputs, _ = self.apply(self._values, arrays if isinstance(inputs, (list, tuple))
+                                else arrays[0], training=False)
         return outputs
 
     # Weights.
@@ -295,6 +332,55 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+class SymbolicTensor:
+    """A placeholder for an array in a graph: its shape (batch axis None), dtype and origin.
+
+    `_keras_history` is `(layer, node_index, tensor_index)`: which call of
+    which layer made it, and which of that call's outputs it is.
+    """
+
+    def __init__(self, shape: tuple, dtype: str, layer: Layer, node_index: int,
+                 tensor_index: int):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self._keras_history = (layer, node_index, tensor_index)
+        self._keras_shape = self.shape
+
+    @property
+    def name(self) -> str:
+        layer, node_index, tensor_index = self._keras_history
+        return f"{layer.name}/{node_index}:{tensor_index}"
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<SymbolicTensor {self.name} shape={self.shape} dtype={self.dtype}>"
+
+
+class Node:
+    """One call of a layer on symbolic tensors.
+
+    # Arguments
+        layer: the layer called.
+        inputs: the tensors it was called on (empty for an input layer).
+        output_shapes: the shapes it produced, one per output.
+        call_kwargs: keyword arguments of the call, kept for the config.
+    """
+
+    def __init__(self, layer: Layer, inputs: Sequence[SymbolicTensor],
+                 output_shapes: Sequence[tuple], call_kwargs: dict | None = None):
+        self.layer = layer
+        self.inputs = list(inputs)
+        self.call_kwargs = dict(call_kwargs or {})
+        node_index = len(layer._inbound_nodes)
+        layer._inbound_nodes.append(self)
+        dtype = layer.dtype if inputs else getattr(layer, "input_dtype", layer.dtype)
+        self.outputs = [SymbolicTensor(shape, dtype, layer, node_index, i)
+                        for i, shape in enumerate(output_shapes)]
 
 
 def _shape_tuple(shape: Any, argument: str) -> tuple:

@@ -8,8 +8,9 @@ import jax
 import jax.numpy as jnp
 
 from jeras.engine.base_layer import Layer
-from jeras.engine.training import Forward, Model
-from jeras.layers.core import InputLayer
+from jeras.engine.input_layer import InputLayer
+from jeras.engine.network import Forward, mask_rows
+from jeras.engine.training import Model
 from jeras.utils.layer_utils import print_summary
 
 
@@ -47,6 +48,10 @@ class Sequential(Model):
     def built(self) -> bool:
         return self._batch_input_shape is not None and all(layer.built for layer in self._stack)
 
+    @built.setter
+    def built(self, value: bool) -> None:
+        pass
+
     @property
     def input_names(self) -> list[str]:
         if self._input_layer_name:
@@ -64,10 +69,18 @@ class Sequential(Model):
         self._require_built("input_shape")
         return self._batch_input_shape
 
+    @input_shape.setter
+    def input_shape(self, value: tuple) -> None:
+        pass
+
     @property
     def output_shape(self) -> tuple:
         self._require_built("output_shape")
         return self._output_shapes()[0]
+
+    @output_shape.setter
+    def output_shape(self, value: tuple) -> None:
+        pass
 
     def _require_built(self, what: str) -> None:
         if not self.built:
@@ -159,7 +172,7 @@ class Sequential(Model):
             mask = layer.compute_mask(x, mask)
             x = y
             new_weights.append(values)
-            penalty = layer.activity_penalty(_mask_rows(x, sample_mask))
+            penalty = layer.activity_penalty(mask_rows(x, sample_mask))
             if penalty is not None:
                 activity = activity + penalty
         return Forward([x], [mask], new_weights, activity)
@@ -196,10 +209,3 @@ class Sequential(Model):
         for layer_config in layer_configs:
             model.add(layers_module.deserialize(layer_config, custom_objects))
         return model
-
-
-def _mask_rows(x: jax.Array, mask: Any) -> jax.Array:
-    """Zeroes the padded rows of the short last batch, so activity penalties skip them."""
-    if mask is None:
-        return x
-    return x * mask.reshape(mask.shape + (1,) * (x.ndim - 1)).astype(x.dtype)

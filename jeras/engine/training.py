@@ -8,7 +8,7 @@ compiled steps (`steps.py`) and the host loops (`training_arrays.py`).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax.numpy as jnp
@@ -20,6 +20,7 @@ from jeras import metrics as metrics_module
 from jeras import optimizers as optimizers_module
 from jeras.callbacks import History
 from jeras.engine import steps, training_arrays
+from jeras.engine.network import Network
 from jeras.engine.training_utils import (
     check_loss_and_target,
     check_positive_int,
@@ -29,7 +30,6 @@ from jeras.engine.training_utils import (
     standardize_sample_weights,
     to_list,
 )
-from jeras.utils.generic_utils import get_uid, to_snake_case
 
 
 class CompiledSpec(NamedTuple):
@@ -41,70 +41,32 @@ class CompiledSpec(NamedTuple):
     output_names: list
 
 
-class Forward(NamedTuple):
-    """What a model's pure forward pass returns."""
-    outputs: list
-    #: Per output, the mask of its time steps (or None).
-    masks: list
-    #: The weights after the pass (moving statistics updated in training).
-    weights: list
-    #: The sum of the activity regularizers' penalties.
-    activity: Any
+class Model(Network):
+    """A model: a graph of layers with the Keras 2 training API.
 
-
-class Model:
-    """Base of jeras models; holds the training API shared by every container.
+    `Model(inputs, outputs)` builds a functional model from symbolic tensors
+    (see `jeras.layers.Input`); `Sequential` is the linear special case.
 
     # Arguments
+        inputs: a symbolic tensor from `Input()`, or a list of them.
+        outputs: the symbolic tensor(s) computed from `inputs`.
         name: the model's name (default: snake-cased class name and a counter).
     """
 
-    def __init__(self, name: str | None = None):
-        if name is None:
-            prefix = to_snake_case(type(self).__name__)
-            name = f"{prefix}_{get_uid(prefix)}"
-        self.name = name
+    def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
+                 **kwargs: Any):
+        if kwargs:
+            raise TypeError(f"Model: unexpected keyword argument(s) {sorted(kwargs)}")
+        super().__init__(inputs=inputs, outputs=outputs, name=name)
         self.optimizer = None
         self.loss = None
         self.metrics = []
         self.metrics_names: list[str] = []
         self.stop_training = False
         self.history: History | None = None
-        self.trainable = True
         self._compiled_spec: CompiledSpec | None = None
         self._compile_args: dict = {}
         self._functions: dict = {}
-
-    # What subclasses provide.
-
-    @property
-    def layers(self) -> list:
-        raise NotImplementedError
-
-    @property
-    def built(self) -> bool:
-        raise NotImplementedError
-
-    input_names: list[str]
-    output_names: list[str]
-
-    def _input_shapes(self) -> list[tuple]:
-        raise NotImplementedError
-
-    def _output_shapes(self) -> list[tuple]:
-        raise NotImplementedError
-
-    def _build_from_data(self, inputs: list) -> None:
-        raise NotImplementedError
-
-    def _forward(self, weights: list, inputs: list, *, training: bool, rng: Any,
-                 sample_mask: Any) -> Forward:
-        raise NotImplementedError
-
-    # Weights.
-
-    def _weights(self) -> list:
-        return [list(layer._values) for layer in self.layers]
 
     def _set_state(self, state: steps.TrainState | list) -> None:
         """Writes a train state (or a weight list) back into the layers and the optimizer."""
@@ -113,63 +75,6 @@ class Model:
             layer._values = list(values)
         if isinstance(state, steps.TrainState):
             self.optimizer.state = state.opt_state
-
-    @property
-    def _trainable_index(self) -> list[tuple[int, int]]:
-        if not self.trainable:
-            return []
-        return [(li, wi) for li, layer in enumerate(self.layers) if layer.trainable
-                for wi, spec in enumerate(layer.weight_specs) if spec.trainable]
-
-    def _weight_penalty(self, weights: list) -> Any:
-        total = jnp.zeros((), jnp.float32)
-        for layer, values in zip(self.layers, weights):
-            total = total + layer.weight_penalty(values)
-        return total
-
-    def _constrain_trainable(self, values: list) -> list:
-        out = []
-        for (li, wi), v in zip(self._trainable_index, values):
-            constraint = self.layers[li].weight_specs[wi].constraint
-            out.append(v if constraint is None else constraint(v))
-        return out
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Returns all weights of the model as numpy arrays, layer by layer in Keras 2 order."""
-        return [w for layer in self.layers for w in layer.get_weights()]
-
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        """Sets all weights from a list shaped like `get_weights()`.
-
-        # Raises
-            ValueError: if the count or any shape differs.
-        """
-        weights = list(weights)
-        expected = sum(len(layer.weight_specs) for layer in self.layers)
-        if len(weights) != expected:
-            raise ValueError(f"Model {self.name!r}: set_weights expected {expected} arrays, "
-                             f"got {len(weights)}")
-        i = 0
-        for layer in self.layers:
-            k = len(layer.weight_specs)
-            layer.set_weights(weights[i:i + k])
-            i += k
-
-    @property
-    def weights(self) -> list:
-        return [w for layer in self.layers for w in layer.weights]
-
-    @property
-    def trainable_weights(self) -> list:
-        if not self.trainable:
-            return []
-        return [w for layer in self.layers for w in layer.trainable_weights]
-
-    @property
-    def non_trainable_weights(self) -> list:
-        if not self.trainable:
-            return self.weights
-        return [w for layer in self.layers for w in layer.non_trainable_weights]
 
     # Saving; the HDF5 code lives in `jeras.saving`, which imports the models
     # module, so these import it when called.
@@ -208,13 +113,6 @@ class Model:
         """Returns the model's config as a Keras 2 JSON string (`json.dumps` kwargs apply)."""
         from jeras.saving import model_to_json
         return model_to_json(self, **kwargs)
-
-    def count_params(self) -> int:
-        """Returns the number of scalars in all the model's weights."""
-        if not self.built:
-            raise ValueError(f"Model {self.name!r} has not been built yet: give its first "
-                             "layer an `input_shape`, call `build`, or fit it on data first")
-        return sum(layer.count_params() for layer in self.layers)
 
     # Compilation.
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from jeras.engine.base_layer import Layer
+from jeras.engine.base_layer import Layer as Layer
+from jeras.engine.input_layer import Input as Input
+from jeras.engine.input_layer import InputLayer as InputLayer
 from jeras.layers.advanced_activations import *  # noqa: F403
 from jeras.layers.convolutional import *  # noqa: F403
 from jeras.layers.core import *  # noqa: F403

@@ -10,9 +10,8 @@ import numpy as np
 
 from jeras import activations, constraints, initializers, regularizers
 from jeras.engine.base_layer import Layer, Shape
-from jeras.utils.generic_utils import get_uid
 
-__all__ = ["Activation", "Dense", "Dropout", "Flatten", "InputLayer", "Permute", "RepeatVector",
+__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Lambda", "Permute", "RepeatVector",
            "Reshape"]
 
 
@@ -296,42 +295,98 @@ class RepeatVector(Layer):
         return config
 
 
-class InputLayer(Layer):
-    """The entry point of a model: fixes the input shape and passes inputs through.
+class Lambda(Layer):
+    """Wraps an arbitrary function of the inputs as a layer.
 
     # Arguments
-        input_shape: shape of one sample.
-        batch_size: optional fixed batch size.
-        batch_input_shape: the full shape with the batch axis (instead of the two above).
-        dtype: the input dtype.
-        sparse: accepted for Keras 2 compatibility (must be False).
-        name: the layer's name.
+        function: `f(inputs, **arguments)`, written with `jax.numpy` or `jeras.backend`.
+        output_shape: the output's shape without the batch axis, or a function
+            of the input shape; None infers it by tracing `function`.
+        mask: None, or a function `(inputs, mask) -> mask`.
+        arguments: extra keyword arguments for `function`.
 
-    # Raises
-        ValueError: when neither shape argument is given, or `sparse=True`.
+    Saved files hold the function's compiled Python code (as Keras 2 writes
+    it); loading such a file runs that code, so `load_model` refuses it
+    unless `safe_mode=False`.
     """
 
-    def __init__(self, input_shape: Sequence | None = None, batch_size: int | None = None,
-                 batch_input_shape: Sequence | None = None, dtype: str | None = None,
-                 input_tensor: Any = None, sparse: bool = False, name: str | None = None,
-                 **kwargs: Any):
-        if input_tensor is not None:
-            raise ValueError("InputLayer: `input_tensor` is not supported by jeras")
-        if sparse:
-            raise ValueError("InputLayer: `sparse=True` is not supported by jeras")
-        # Keras 3 writes `batch_shape` where Keras 2 wrote `batch_input_shape`.
-        batch_shape = kwargs.pop("batch_shape", None)
-        if batch_input_shape is None:
-            batch_input_shape = batch_shape
-        if input_shape is None and batch_input_shape is None:
-            raise ValueError("InputLayer: give `input_shape` or `batch_input_shape`")
-        if name is None:
-            name = f"input_{get_uid('input')}"
-        super().__init__(name=name, dtype=dtype, input_shape=input_shape, batch_size=batch_size,
-                         batch_input_shape=batch_input_shape, **kwargs)
-        self.sparse = False
+    supports_masking = True
+
+    def __init__(self, function: Any, output_shape: Any = None, mask: Any = None,
+                 arguments: dict | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda: `function` must be callable, got {type(function).__name__}")
+        self.function = function
+        self.arguments = dict(arguments or {})
+        self._output_shape = output_shape
+        self._mask = mask
+
+    def call(self, params, inputs, *, training=False, rng=None):
+        return self.function(inputs, **self.arguments)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        if callable(self._output_shape):
+            return self._output_shape(input_shape)
+        if self._output_shape is not None:
+            batch = input_shape[0][0] if isinstance(input_shape, list) else input_shape[0]
+            return (batch,) + tuple(self._output_shape)
+        return _traced_shape(self.function, self.arguments, input_shape, self.dtype)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        if callable(self._mask):
+            return self._mask(inputs, mask)
+        return self._mask if self._mask is not None else mask
 
     def get_config(self) -> dict:
-        return {"batch_input_shape": self.batch_input_shape, "dtype": self.dtype,
-                "sparse": self.sparse, "name": self.name}
+        from jeras.utils.generic_utils import func_dump
+        config = super().get_config()
+        config.update({"function": func_dump(self.function), "function_type": "lambda",
+                       "arguments": self.arguments})
+        if callable(self._output_shape):
+            config.update({"output_shape": func_dump(self._output_shape),
+                           "output_shape_type": "lambda"})
+        else:
+            config.update({"output_shape": self._output_shape, "output_shape_type": "raw"})
+        return config
 
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Lambda:
+        """Rebuilds a Lambda; marshalled code is only run outside safe mode.
+
+        # Raises
+            ValueError: for marshalled code while safe mode is on.
+        """
+        from jeras.utils.generic_utils import load_function
+        config = dict(config)
+        config["function"] = load_function(config.pop("function"),
+                                           config.pop("function_type", "lambda"),
+                                           custom_objects, config.get("name"))
+        shape_type = config.pop("output_shape_type", "raw")
+        if shape_type != "raw":
+            config["output_shape"] = load_function(config["output_shape"], shape_type,
+                                                   custom_objects, config.get("name"))
+        elif config.get("output_shape") is not None:
+            config["output_shape"] = tuple(config["output_shape"])
+        config.pop("module", None)
+        config.pop("output_shape_module", None)
+        config.pop("function_module", None)
+        return cls(**config)
+
+
+def _traced_shape(function: Any, arguments: dict, input_shape: Any, dtype: str) -> Any:
+    """Infers an output shape by tracing `function` (no computation runs).
+
+    Unknown sizes are tried at two values; output sizes that follow them are unknown too.
+    """
+    def trace(fill: int) -> list:
+        def spec(shape: tuple) -> jax.ShapeDtypeStruct:
+            return jax.ShapeDtypeStruct(tuple(fill if d is None else d for d in shape), dtype)
+        args = ([spec(s) for s in input_shape] if isinstance(input_shape, list)
+                else spec(input_shape))
+        out = jax.eval_shape(lambda x: function(x, **arguments), args)
+        return [o.shape for o in out] if isinstance(out, (list, tuple)) else [out.shape]
+
+    shapes = [(None,) + tuple(a if a == b else None for a, b in zip(s2[1:], s3[1:]))
+              for s2, s3 in zip(trace(2), trace(3))]
+    return shapes if len(shapes) > 1 else shapes[0]

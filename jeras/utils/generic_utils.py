@@ -1,10 +1,15 @@
 """Lookup, serialization and naming helpers shared by every concept module."""
 from __future__ import annotations
 
+import codecs
 import collections
+import contextlib
+import contextvars
 import inspect
+import marshal
 import re
-from collections.abc import Callable, Mapping
+import types
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 _UIDS: collections.defaultdict = collections.defaultdict(int)
@@ -250,3 +255,73 @@ class Progbar:
             self._width_drawn = 0
         self._out.write(line)
         self._out.flush()
+
+
+# Python code inside model files. Keras 2 stores a Lambda's function as its
+# marshalled bytecode; running it on load is running the file's code.
+
+_SAFE_MODE: contextvars.ContextVar[bool] = contextvars.ContextVar("jeras_safe_mode", default=True)
+
+
+@contextlib.contextmanager
+def safe_mode_scope(safe_mode: bool) -> Iterator[None]:
+    """Within this scope, loading marshalled Python code is allowed when `safe_mode` is False."""
+    token = _SAFE_MODE.set(bool(safe_mode))
+    try:
+        yield
+    finally:
+        _SAFE_MODE.reset(token)
+
+
+def func_dump(func: Callable) -> tuple:
+    """Serializes a function as Keras 2 does: `(base64 marshalled code, defaults, closure)`."""
+    code = codecs.encode(marshal.dumps(func.__code__), "base64").decode("ascii")
+    closure = tuple(cell.cell_contents for cell in func.__closure__) if func.__closure__ else None
+    return code, func.__defaults__, closure
+
+
+def load_function(data: Any, function_type: str, custom_objects: Mapping | None,
+                  layer_name: str | None) -> Callable:
+    """Turns a serialized function back into a callable.
+
+    # Arguments
+        data: a name (`function_type='function'`) or `func_dump`'s triple (`'lambda'`).
+        function_type: `'function'` or `'lambda'`.
+        custom_objects: user functions by name, looked up first.
+        layer_name: the layer it belongs to, for messages.
+
+    # Raises
+        ValueError: for marshalled code in safe mode, unknown names, or code
+            from another Python version.
+    """
+    if function_type == "function":
+        if custom_objects and data in custom_objects:
+            return custom_objects[data]
+        raise ValueError(f"Layer {layer_name!r}: unknown function {data!r}; pass it in "
+                         "`custom_objects`")
+    if _SAFE_MODE.get():
+        raise ValueError(
+            f"Layer {layer_name!r} is a Lambda layer whose function is stored as marshalled "
+            "Python code; loading it would run that code. Refused in safe mode: pass "
+            "`safe_mode=False` to load_model if you trust the file.")
+    if isinstance(data, dict):
+        # Keras 3 wraps the same triple as {'class_name': '__lambda__', 'config': {...}}.
+        inner = data.get("config", {})
+        code_text, defaults, closure = inner.get("code"), inner.get("defaults"), \
+            inner.get("closure")
+    elif isinstance(data, (list, tuple)):
+        code_text, defaults, closure = (list(data) + [None, None])[:3]
+    else:
+        code_text, defaults, closure = data, None, None
+    try:
+        code = marshal.loads(codecs.decode(code_text.encode("ascii"), "base64"))
+    except (ValueError, EOFError, TypeError) as error:
+        raise ValueError(f"Layer {layer_name!r}: its Lambda function was written by another "
+                         f"Python version and cannot be loaded ({error})") from None
+    cells = tuple(_make_cell(v) for v in closure) if closure else None
+    return types.FunctionType(code, globals(), code.co_name,
+                              tuple(defaults) if defaults else None, cells)
+
+
+def _make_cell(value: Any) -> Any:
+    return (lambda: value).__closure__[0]

@@ -1,0 +1,526 @@
+"""Network: a graph of layers that is itself a layer.
+
+`Network` holds what every container shares (weights gathered from its
+layers in Keras 2 order, use as a layer inside another model) and the
+functional graph: `Model(inputs, outputs)` walks the nodes recorded when
+layers were called on symbolic tensors and runs them, in topological order,
+as one pure function.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jeras import backend as K
+from jeras.engine.base_layer import Layer, Node, SymbolicTensor, WeightSpec
+from jeras.engine.input_layer import InputLayer
+from jeras.utils.generic_utils import get_uid, to_snake_case
+
+
+class Forward(NamedTuple):
+    """What a model's pure forward pass returns."""
+    outputs: list
+    #: Per output, the mask of its time steps (or None).
+    masks: list
+    #: The weights after the pass (moving statistics updated in training).
+    weights: list
+    #: The sum of the activity regularizers' penalties.
+    activity: Any
+
+
+def _to_list(x: Any) -> list:
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+class Network(Layer):
+    """A container of layers; with `inputs` and `outputs`, a functional graph.
+
+    # Arguments
+        inputs: a symbolic tensor from `Input()`, or a list of them.
+        outputs: the symbolic tensor(s) computed from `inputs`.
+        name: the model's name.
+
+    # Raises
+        ValueError: if the graph does not connect the inputs to the outputs,
+            or two layers share a name.
+        TypeError: if `inputs`/`outputs` are not symbolic tensors.
+    """
+
+    def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None):
+        # A container is a layer, but its weights live in its layers, so the
+        # Layer constructor's per-weight bookkeeping does not apply.
+        if name is None:
+            prefix = to_snake_case(type(self).__name__)
+            name = f"{prefix}_{get_uid(prefix)}"
+        self.name = name
+        self.trainable = True
+        self.dtype = K.floatx()
+        self.batch_input_shape = None
+        self._initial_weights = None
+        self._inbound_nodes: list = []
+        self._graph: _Graph | None = None
+        if inputs is not None or outputs is not None:
+            self._graph = _Graph(_to_list(inputs), _to_list(outputs), self.name)
+            self._inputs_were_list = isinstance(inputs, (list, tuple))
+            self._outputs_were_list = isinstance(outputs, (list, tuple))
+
+    # The graph: what subclasses (Sequential) replace.
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._graph.layers) if self._graph else []
+
+    @property
+    def built(self) -> bool:
+        return self._graph is not None
+
+    @built.setter
+    def built(self, value: bool) -> None:
+        pass
+
+    @property
+    def inputs(self) -> list[SymbolicTensor]:
+        return list(self._graph.inputs)
+
+    @property
+    def outputs(self) -> list[SymbolicTensor]:
+        return list(self._graph.outputs)
+
+    @property
+    def input_names(self) -> list[str]:
+        return [t._keras_history[0].name for t in self._graph.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [t._keras_history[0].name for t in self._graph.outputs]
+
+    def _input_shapes(self) -> list[tuple]:
+        return [t.shape for t in self._graph.inputs]
+
+    def _output_shapes(self) -> list[tuple]:
+        return [t.shape for t in self._graph.outputs]
+
+    @property
+    def input_shape(self) -> Any:
+        shapes = self._input_shapes()
+        return shapes if len(shapes) > 1 else shapes[0]
+
+    @input_shape.setter
+    def input_shape(self, value: Any) -> None:
+        pass
+
+    @property
+    def output_shape(self) -> Any:
+        shapes = self._output_shapes()
+        return shapes if len(shapes) > 1 else shapes[0]
+
+    @output_shape.setter
+    def output_shape(self, value: Any) -> None:
+        pass
+
+    def _build_from_data(self, inputs: list) -> None:
+        raise ValueError(f"Model {self.name!r} has no graph: build it with "
+                         "Model(inputs, outputs)")
+
+    def _forward(self, weights: list, inputs: list, *, training: bool, rng: Any,
+                 sample_mask: Any) -> Forward:
+        return self._graph.run(self.layers, weights, inputs, training=training, rng=rng,
+                               sample_mask=sample_mask)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """Returns a layer by name or by index (index wins when both are given).
+
+        # Raises
+            ValueError: for an unknown name or an index out of range.
+        """
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer: model {self.name!r} has {len(self.layers)} layers; "
+                                 f"index {index} is out of range")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"get_layer: no layer named {name!r} in model {self.name!r}; layers "
+                         f"are {[layer.name for layer in self.layers]}")
+
+    # Weights, gathered from the layers in Keras 2 order.
+
+    def _weights(self) -> list:
+        return [list(layer._values) for layer in self.layers]
+
+    @property
+    def _values(self) -> list:
+        return [v for layer in self.layers for v in layer._values]
+
+    @_values.setter
+    def _values(self, values: Sequence) -> None:
+        values = list(values)
+        for layer in self.layers:
+            k = len(layer.weight_specs)
+            layer._values = values[:k]
+            values = values[k:]
+
+    @property
+    def weight_specs(self) -> list[WeightSpec]:
+        """Every weight of every layer; those of frozen layers count as non-trainable."""
+        specs = []
+        for layer in self.layers:
+            for spec in layer.weight_specs:
+                if not layer.trainable and spec.trainable:
+                    spec = copy.copy(spec)
+                    spec.trainable = False
+                specs.append(spec)
+        return specs
+
+    @property
+    def _trainable_index(self) -> list[tuple[int, int]]:
+        if not self.trainable:
+            return []
+        return [(li, wi) for li, layer in enumerate(self.layers)
+                for wi, spec in enumerate(layer.weight_specs)
+                if layer.trainable and spec.trainable]
+
+    def _weight_penalty(self, weights: list) -> Any:
+        total = jnp.zeros((), jnp.float32)
+        for layer, values in zip(self.layers, weights):
+            total = total + layer.weight_penalty(values)
+        return total
+
+    def weight_penalty(self, values: Sequence) -> Any:
+        return self._weight_penalty(self._split(values))
+
+    def _constrain_trainable(self, values: list) -> list:
+        out = []
+        for (li, wi), v in zip(self._trainable_index, values):
+            constraint = self.layers[li].weight_specs[wi].constraint
+            out.append(v if constraint is None else constraint(v))
+        return out
+
+    def _split(self, values: Sequence) -> list:
+        out, i = [], 0
+        for layer in self.layers:
+            k = len(layer.weight_specs)
+            out.append(list(values[i:i + k]))
+            i += k
+        return out
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Returns all weights as numpy arrays, layer by layer in Keras 2 order."""
+        return [w for layer in self.layers for w in layer.get_weights()]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Sets all weights from a list shaped like `get_weights()`.
+
+        # Raises
+            ValueError: if the count or any shape differs.
+        """
+        weights = list(weights)
+        expected = sum(len(layer.weight_specs) for layer in self.layers)
+        if len(weights) != expected:
+            raise ValueError(f"Model {self.name!r}: set_weights expected {expected} arrays, "
+                             f"got {len(weights)}")
+        for layer, chunk in zip(self.layers, self._split(weights)):
+            layer.set_weights(chunk)
+
+    @property
+    def weights(self) -> list:
+        return [w for layer in self.layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list:
+        if not self.trainable:
+            return []
+        return [w for layer in self.layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        if not self.trainable:
+            return self.weights
+        return [w for layer in self.layers for w in layer.non_trainable_weights]
+
+    def count_params(self) -> int:
+        """Returns the number of scalars in all the model's weights."""
+        if not self.built:
+            raise ValueError(f"Model {self.name!r} has not been built yet: give its first "
+                             "layer an `input_shape`, call `build`, or fit it on data first")
+        return sum(layer.count_params() for layer in self.layers)
+
+    # A model used as a layer of another model.
+
+    @property
+    def uses_rng(self) -> bool:  # type: ignore[override]
+        return any(layer.uses_rng for layer in self.layers)
+
+    def ensure_built(self, input_shape: Any) -> Any:
+        return self.output_shape
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        shapes = self._output_shapes()
+        return list(shapes) if len(shapes) > 1 else shapes[0]
+
+    def apply(self, values: Sequence, inputs: Any, *, training: bool = False, rng: Any = None,
+              mask: Any = None, sample_mask: Any = None) -> tuple[Any, list]:
+        forward = self._forward(self._split(values), _to_list(inputs), training=training,
+                                rng=rng, sample_mask=sample_mask)
+        outputs = forward.outputs if len(forward.outputs) > 1 else forward.outputs[0]
+        return outputs, [v for layer in forward.weights for v in layer]
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return None
+
+    # Config.
+
+    def get_config(self) -> dict:
+        """The Keras 2 functional config: layers with their inbound nodes, and the endpoints."""
+        return self._graph.config(self.name)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Network:
+        """Rebuilds a functional model from its Keras 2 config.
+
+        # Raises
+            ValueError: for a config whose nodes cannot all be connected.
+        """
+        return _from_config(cls, config, custom_objects)
+
+    def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
+                print_fn: Any = None) -> None:
+        """Prints the Keras 2 table of layers, shapes, parameter counts (and connections)."""
+        from jeras.utils.layer_utils import print_summary
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+
+class _Graph:
+    """The nodes between a model's inputs and outputs, in the order they run."""
+
+    def __init__(self, inputs: list, outputs: list, model_name: str):
+        for argument, tensors in (("inputs", inputs), ("outputs", outputs)):
+            for t in tensors:
+                if not isinstance(t, SymbolicTensor):
+                    raise TypeError(f"Model {model_name!r}: `{argument}` must be symbolic tensors "
+                                    f"(from Input() and layer calls), got {type(t).__name__}")
+        for t in inputs:
+            layer = t._keras_history[0]
+            if not isinstance(layer, InputLayer):
+                raise ValueError(f"Model {model_name!r}: every input must come from Input(); "
+                                 f"{t.name} is the output of layer {layer.name!r}")
+        self.inputs, self.outputs = inputs, outputs
+        self.nodes, self.layers = _topological_order(outputs)
+        available = {id(t) for t in inputs}
+        seen_layers: list[str] = []
+        for node in self.nodes:
+            for t in node.inputs:
+                if id(t) not in available:
+                    raise ValueError(
+                        f"Graph disconnected: cannot obtain value for tensor {t.name} at layer "
+                        f"{node.layer.name!r}. The following previous layers were accessed "
+                        f"without issue: {seen_layers}")
+            if not node.inputs and id(node.outputs[0]) not in available:
+                raise ValueError(
+                    f"Graph disconnected: the model uses input {node.layer.name!r}, which is not "
+                    f"in `inputs` ({[t._keras_history[0].name for t in inputs]})")
+            available.update(id(t) for t in node.outputs)
+            seen_layers.append(node.layer.name)
+        names = [layer.name for layer in self.layers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"Model {model_name!r}: the name(s) {duplicates} are used by more "
+                             "than one layer; all layer names should be unique")
+        self.index = {id(layer): i for i, layer in enumerate(self.layers)}
+
+    def run(self, layers: list, weights: list, inputs: list, *, training: bool, rng: Any,
+            sample_mask: Any) -> Forward:
+        values: dict[int, Any] = {id(t): x for t, x in zip(self.inputs, inputs)}
+        masks: dict[int, Any] = {id(t): None for t in self.inputs}
+        new_weights = [list(w) for w in weights]
+        activity = jnp.zeros((), jnp.float32)
+        for step, node in enumerate(self.nodes):
+            if not node.inputs:
+                continue
+            layer = node.layer
+            li = self.index[id(layer)]
+            xs = [values[id(t)] for t in node.inputs]
+            ms = [masks[id(t)] for t in node.inputs]
+            x = xs if len(xs) > 1 else xs[0]
+            m = ms if len(ms) > 1 else ms[0]
+            key = jax.random.fold_in(rng, step) if rng is not None and layer.uses_rng else None
+            if isinstance(layer, Network):
+                inner = layer._forward(layer._split(weights[li]), xs, training=training, rng=key,
+                                       sample_mask=sample_mask)
+                outs = inner.outputs
+                new_weights[li] = [v for group in inner.weights for v in group]
+                activity = activity + inner.activity
+                out_masks = [None] * len(outs)
+            else:
+                y, new_weights[li] = layer.apply(weights[li], x, training=training, rng=key,
+                                                 mask=m, sample_mask=sample_mask)
+                outs = _to_list(y) if len(node.outputs) > 1 else [y]
+                out_mask = layer.compute_mask(x, m)
+                out_masks = _to_list(out_mask) if len(node.outputs) > 1 else [out_mask]
+                if len(out_masks) != len(outs):
+                    out_masks = [None] * len(outs)
+                for out in outs:
+                    penalty = layer.activity_penalty(mask_rows(out, sample_mask))
+                    if penalty is not None:
+                        activity = activity + penalty
+            for t, y, mk in zip(node.outputs, outs, out_masks):
+                values[id(t)] = y
+                masks[id(t)] = mk
+        return Forward([values[id(t)] for t in self.outputs], [masks[id(t)] for t in self.outputs],
+                       new_weights, activity)
+
+    def config(self, name: str) -> dict:
+        # Node indices in a config count only the calls that belong to this model.
+        kept = {id(node) for node in self.nodes}
+        relative: dict[int, int] = {}
+        for layer in self.layers:
+            for node in layer._inbound_nodes:
+                if id(node) in kept:
+                    relative[id(node)] = sum(1 for n in layer._inbound_nodes[:layer._inbound_nodes
+                                             .index(node)] if id(n) in kept)
+
+        def ref(t: SymbolicTensor) -> list:
+            layer, node_index, tensor_index = t._keras_history
+            return [layer.name, relative[id(layer._inbound_nodes[node_index])], tensor_index]
+
+        layer_configs = []
+        for layer in self.layers:
+            inbound = []
+            for node in layer._inbound_nodes:
+                if id(node) in kept and node.inputs:
+                    inbound.append([ref(t) + [dict(node.call_kwargs)] for t in node.inputs])
+            layer_configs.append({"name": layer.name, "class_name": type(layer).__name__,
+                                  "config": layer.get_config(), "inbound_nodes": inbound})
+        return {"name": name, "layers": layer_configs,
+                "input_layers": [ref(t) for t in self.inputs],
+                "output_layers": [ref(t) for t in self.outputs]}
+
+
+def _topological_order(outputs: list) -> tuple[list[Node], list[Layer]]:
+    """Nodes and layers from inputs to outputs, ordered as Keras 2.2.4 orders them.
+
+    Layers are sorted by decreasing depth from the outputs, and within one
+    depth by the order a depth-first walk from the outputs first met them;
+    this order is the one weights files are written in.
+    """
+    first_seen: dict[int, int] = {}
+    finished: list[Node] = []
+    done: set[int] = set()
+    in_progress: set[int] = set()
+
+    def visit(node: Node) -> None:
+        if id(node) in in_progress:
+            raise ValueError(f"The graph has a cycle through layer {node.layer.name!r}")
+        if id(node) in done:
+            return
+        first_seen.setdefault(id(node.layer), len(first_seen))
+        in_progress.add(id(node))
+        for t in node.inputs:
+            layer, node_index, _ = t._keras_history
+            visit(layer._inbound_nodes[node_index])
+        in_progress.discard(id(node))
+        done.add(id(node))
+        finished.append(node)
+
+    for t in outputs:
+        layer, node_index, _ = t._keras_history
+        visit(layer._inbound_nodes[node_index])
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    layers: dict[int, Layer] = {}
+    for node in reversed(finished):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth
+        node_depth[id(node)] = depth
+        layers[id(node.layer)] = node.layer
+        for t in node.inputs:
+            layer, node_index, _ = t._keras_history
+            parent = layer._inbound_nodes[node_index]
+            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    nodes = sorted(finished, key=lambda n: -node_depth[id(n)])
+    ordered = sorted(layers.values(), key=lambda ly: (-layer_depth[id(ly)], first_seen[id(ly)]))
+    return nodes, ordered
+
+
+def mask_rows(x: Any, mask: Any) -> Any:
+    """Zeroes the padded rows of the short last batch, so activity penalties skip them."""
+    if mask is None:
+        return x
+    return x * mask.reshape(mask.shape + (1,) * (x.ndim - 1)).astype(x.dtype)
+
+
+def _from_config(cls: type, config: dict, custom_objects: dict | None) -> Network:
+    from jeras import layers as layers_module
+    created: dict[str, Layer] = {}
+    pending: list[tuple[Layer, list]] = []
+    for layer_data in config["layers"]:
+        layer = layers_module.deserialize({"class_name": layer_data["class_name"],
+                                           "config": layer_data["config"]}, custom_objects)
+        created[layer_data["name"]] = layer
+        for node_data in layer_data.get("inbound_nodes", []):
+            pending.append((layer, _node_refs(node_data)))
+
+    def tensor(ref: list) -> SymbolicTensor | None:
+        layer = created.get(ref[0])
+        if layer is None:
+            raise ValueError(f"Model config: unknown layer {ref[0]!r} in an inbound node")
+        node_index, tensor_index = ref[1], ref[2]
+        nodes = [n for n in layer._inbound_nodes if n.inputs or isinstance(layer, InputLayer)]
+        if node_index >= len(nodes):
+            return None
+        return nodes[node_index].outputs[tensor_index]
+
+    # Keras 2.2.4 replays calls in config order, deferring any whose inputs are not made yet.
+    while pending:
+        progress = False
+        for item in list(pending):
+            layer, refs = item
+            inputs = [tensor(ref) for ref in refs]
+            if any(t is None for t in inputs):
+                continue
+            layer(inputs if len(inputs) > 1 else inputs[0])
+            pending.remove(item)
+            progress = True
+        if not progress:
+            raise ValueError("Model config: some layers' inputs can never be computed: "
+                             f"{[layer.name for layer, _ in pending]}")
+    inputs = [tensor(ref) for ref in _endpoint_refs(config["input_layers"])]
+    outputs = [tensor(ref) for ref in _endpoint_refs(config["output_layers"])]
+    return cls(inputs=inputs, outputs=outputs, name=config.get("name"))
+
+
+def _node_refs(node_data: Any) -> list:
+    """Inbound node entries as `[layer_name, node_index, tensor_index, kwargs]` lists.
+
+    Keras 3 writes a node as `{'args': [...], 'kwargs': {...}}` with
+    `keras_history` triples; Keras 2 as a list of 4-element lists.
+    """
+    if isinstance(node_data, dict):
+        refs = []
+
+        def collect(obj: Any) -> None:
+            if isinstance(obj, dict) and obj.get("class_name") == "__keras_tensor__":
+                history = obj["config"]["keras_history"]
+                refs.append([history[0], history[1], history[2], {}])
+            elif isinstance(obj, (list, tuple)):
+                for item in obj:
+                    collect(item)
+            elif isinstance(obj, dict):
+                for item in obj.values():
+                    collect(item)
+
+        collect(node_data.get("args", []))
+        return refs
+    return [list(ref) + [{}] * (4 - len(ref)) for ref in node_data]
+
+
+def _endpoint_refs(refs: Any) -> list:
+    if refs and isinstance(refs[0], str):
+        return [refs]
+    return list(refs)
