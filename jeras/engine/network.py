@@ -60,7 +60,6 @@ class Network(Layer):
         self.name = name
         self.trainable = True
         self.dtype = K.floatx()
-        self.batch_input_shape = None
         self._initial_weights = None
         self._inbound_nodes: list = []
         self._graph: _Graph | None = None
@@ -122,6 +121,14 @@ class Network(Layer):
     @output_shape.setter
     def output_shape(self, value: Any) -> None:
         pass
+
+    @property
+    def batch_input_shape(self) -> tuple | None:
+        """The input shape when the model is used as the first layer of a Sequential."""
+        if not self.built:
+            return None
+        shapes = self._input_shapes()
+        return shapes[0] if len(shapes) == 1 else None
 
     def _build_from_data(self, inputs: list) -> None:
         raise ValueError(f"Model {self.name!r} has no graph: build it with "

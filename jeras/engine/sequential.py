@@ -82,6 +82,10 @@ class Sequential(Model):
     def output_shape(self, value: tuple) -> None:
         pass
 
+    @property
+    def batch_input_shape(self) -> tuple | None:
+        return self._batch_input_shape
+
     def _require_built(self, what: str) -> None:
         if not self.built:
             raise ValueError(f"Sequential model {self.name!r} has no {what} yet: give the first "

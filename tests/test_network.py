@@ -1,0 +1,200 @@
+"""The functional API: Input, Model(inputs, outputs), shared layers, merges, Lambda, nesting."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jeras import optimizers
+from jeras.layers import (
+    Add,
+    Average,
+    Concatenate,
+    Dense,
+    Dot,
+    Input,
+    Lambda,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    concatenate,
+)
+from jeras.models import Model, Sequential
+from jeras.utils.generic_utils import safe_mode_scope
+
+RNG = np.random.RandomState(0)
+
+
+def two_by_two():
+    a = Input(shape=(3,), name="in_a")
+    b = Input(shape=(3,), name="in_b")
+    shared = Dense(4, activation="tanh", name="shared")
+    ha, hb = shared(a), shared(b)
+    joined = Concatenate(name="join")([ha, hb])
+    halved = Lambda(lambda t: t * 0.5, name="halve")(joined)
+    cls = Dense(2, activation="softmax", name="cls")(halved)
+    reg = Dense(1, name="reg")(hb)
+    return Model([a, b], [cls, reg], name="two_by_two")
+
+
+def plain_forward(w, xa, xb):
+    """The same model written with jax.numpy, from its weight list."""
+    k_s, b_s, k_c, b_c, k_r, b_r = w
+    ha, hb = jnp.tanh(xa @ k_s + b_s), jnp.tanh(xb @ k_s + b_s)
+    joined = jnp.concatenate([ha, hb], axis=-1) * 0.5
+    return jax.nn.softmax(joined @ k_c + b_c), hb @ k_r + b_r
+
+
+def plain_losses(w, xa, xb, y_cls, y_reg):
+    cls, reg = plain_forward(w, xa, xb)
+    cls = cls / jnp.sum(cls, -1, keepdims=True)
+    cce = jnp.mean(-jnp.sum(y_cls * jnp.log(jnp.clip(cls, 1e-7, 1 - 1e-7)), -1))
+    mse = jnp.mean((reg - y_reg) ** 2)
+    return cce + 0.5 * mse, (cce, mse, cls)
+
+
+def data(n=24):
+    xa, xb = RNG.randn(n, 3).astype("float32"), RNG.randn(n, 3).astype("float32")
+    y_cls = np.eye(2, dtype="float32")[RNG.randint(0, 2, n)]
+    y_reg = RNG.randn(n, 1).astype("float32")
+    return xa, xb, y_cls, y_reg
+
+
+def compiled(optimizer="sgd"):
+    model = two_by_two()
+    model.compile(optimizer=optimizer, loss={"cls": "categorical_crossentropy", "reg": "mse"},
+                  loss_weights={"cls": 1.0, "reg": 0.5}, metrics={"cls": ["acc"]})
+    return model
+
+
+def test_layers_order_weights_and_predictions_match_plain_jax():
+    model = two_by_two()
+    assert [layer.name for layer in model.layers] == ["in_a", "in_b", "shared", "join", "halve",
+                                                      "cls", "reg"]
+    assert model.input_names == ["in_a", "in_b"] and model.output_names == ["cls", "reg"]
+    assert model.output_shape == [(None, 2), (None, 1)]
+    w = [jnp.asarray(v) for v in model.get_weights()]
+    assert [v.shape for v in w] == [(3, 4), (4,), (8, 2), (2,), (4, 1), (1,)]
+    xa, xb, _, _ = data()
+    cls, reg = model.predict({"in_a": xa, "in_b": xb}, batch_size=5)
+    want_cls, want_reg = plain_forward(w, xa, xb)
+    np.testing.assert_allclose(cls, want_cls, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(reg, want_reg, rtol=1e-5, atol=1e-6)
+    assert model.get_layer("shared") is model.get_layer(index=2)
+    with pytest.raises(ValueError, match="no layer named"):
+        model.get_layer("nope")
+
+
+def test_per_output_losses_weights_logs_and_one_sgd_step():
+    model = compiled(optimizers.SGD(lr=0.1))
+    assert model.metrics_names == ["loss", "cls_loss", "reg_loss", "cls_acc"]
+    xa, xb, y_cls, y_reg = data()
+    w = [jnp.asarray(v) for v in model.get_weights()]
+    total, (cce, mse, p) = plain_losses(w, xa, xb, y_cls, y_reg)
+    acc = np.mean(np.argmax(p, 1) == np.argmax(y_cls, 1))
+    got = model.evaluate([xa, xb], {"cls": y_cls, "reg": y_reg}, batch_size=7, verbose=0)
+    np.testing.assert_allclose(got, [total, cce, mse, acc], rtol=1e-5)
+    grads = jax.grad(lambda w: plain_losses(w, xa, xb, y_cls, y_reg)[0])(w)
+    model.train_on_batch([xa, xb], [y_cls, y_reg])
+    for got_w, w0, g in zip(model.get_weights(), w, grads):
+        np.testing.assert_allclose(got_w, w0 - 0.1 * g, rtol=1e-4, atol=1e-6)
+    history = model.fit([xa, xb], [y_cls, y_reg], epochs=2, batch_size=8, verbose=0,
+                        validation_split=0.25)
+    assert sorted(history.history) == sorted(
+        ["loss", "cls_loss", "reg_loss", "cls_acc", "val_loss", "val_cls_loss", "val_reg_loss",
+         "val_cls_acc"])
+    for i in range(2):
+        np.testing.assert_allclose(
+            history.history["val_loss"][i],
+            history.history["val_cls_loss"][i] + 0.5 * history.history["val_reg_loss"][i],
+            rtol=1e-5)
+
+
+def test_config_round_trip_needs_unsafe_mode_for_the_lambda():
+    model = two_by_two()
+    config = model.get_config()
+    assert config["input_layers"] == [["in_a", 0, 0], ["in_b", 0, 0]]
+    assert config["output_layers"] == [["cls", 0, 0], ["reg", 0, 0]]
+    shared = next(c for c in config["layers"] if c["name"] == "shared")
+    assert shared["inbound_nodes"] == [[["in_a", 0, 0, {}]], [["in_b", 0, 0, {}]]]
+    reg = next(c for c in config["layers"] if c["name"] == "reg")
+    assert reg["inbound_nodes"] == [[["shared", 1, 0, {}]]]
+    with pytest.raises(ValueError, match="marshalled Python code"):
+        Model.from_config(config)
+    with safe_mode_scope(False):
+        clone = Model.from_config(config)
+    clone.set_weights(model.get_weights())
+    xa, xb, _, _ = data(5)
+    for got, want in zip(clone.predict([xa, xb]), model.predict([xa, xb])):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert [layer.name for layer in clone.layers] == [layer.name for layer in model.layers]
+
+
+def test_merge_layers_match_numpy():
+    x, y = RNG.randn(4, 5).astype("float32"), RNG.randn(4, 5).astype("float32")
+    a, b = Input(shape=(5,)), Input(shape=(5,))
+    cases = [(Add(), x + y), (Subtract(), x - y), (Multiply(), x * y), (Average(), (x + y) / 2),
+             (Maximum(), np.maximum(x, y)), (Minimum(), np.minimum(x, y)),
+             (Dot(axes=1), np.sum(x * y, axis=1, keepdims=True)),
+             (Dot(axes=1, normalize=True),
+              np.sum(x * y, 1, keepdims=True) / np.linalg.norm(x, axis=1, keepdims=True)
+              / np.linalg.norm(y, axis=1, keepdims=True))]
+    for layer, want in cases:
+        got = Model([a, b], layer([a, b])).predict([x, y])
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=type(layer).__name__)
+    s, t = Input(shape=(3, 4)), Input(shape=(3, 4))
+    u, v = RNG.randn(2, 3, 4).astype("float32"), RNG.randn(2, 3, 4).astype("float32")
+    got = Model([s, t], Dot(axes=(2, 2))([s, t])).predict([u, v])
+    np.testing.assert_allclose(got, np.einsum("bik,bjk->bij", u, v), rtol=1e-5, atol=1e-6)
+    got = Model([s, t], concatenate([s, t], axis=1)).predict([u, v])
+    np.testing.assert_allclose(got, np.concatenate([u, v], axis=1))
+
+
+def test_nesting_sequential_in_model_and_model_in_sequential():
+    inner = Sequential([Dense(3, input_shape=(4,), activation="relu"), Dense(2)])
+    x_in = Input(shape=(4,))
+    outer = Model(x_in, Dense(1)(inner(x_in)))
+    assert len(outer.get_weights()) == 6 and outer.count_params() == 15 + 8 + 3
+    x = RNG.randn(6, 4).astype("float32")
+    k1, b1, k2, b2, k3, b3 = outer.get_weights()
+    want = (np.maximum(x @ k1 + b1, 0) @ k2 + b2) @ k3 + b3
+    np.testing.assert_allclose(outer.predict(x), want, rtol=1e-5, atol=1e-6)
+    outer.compile("sgd", "mse")
+    before = inner.get_weights()
+    outer.fit(x, np.ones((6, 1)), epochs=2, verbose=0)
+    assert not np.array_equal(before[0], inner.get_weights()[0])
+
+    stacked = Sequential([outer, Dense(2)])
+    assert stacked.output_shape == (None, 2)
+    np.testing.assert_allclose(stacked.predict(x),
+                               outer.predict(x) @ stacked.layers[1].get_weights()[0]
+                               + stacked.layers[1].get_weights()[1], rtol=1e-5, atol=1e-6)
+
+
+def test_summary_has_the_connected_to_column():
+    lines = []
+    two_by_two().summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert "Connected to" in lines[1]
+    assert "in_a[0][0]" in text and "shared[1][0]" in text
+    assert "Total params: 39" in text
+
+
+def test_graph_errors():
+    a, b = Input(shape=(3,)), Input(shape=(3,))
+    out = Dense(2)(add([a, b]))
+    with pytest.raises(ValueError, match="Graph disconnected"):
+        Model(a, out)
+    with pytest.raises(ValueError, match=r"\(None, 3\) from layer .*\(None, 4\) from layer"):
+        add([Dense(3, name="three")(a), Dense(4, name="four")(b)])
+    with pytest.raises(TypeError, match="not a symbolic tensor"):
+        Dense(2)([a, np.zeros((1, 3))])
+    with pytest.raises(TypeError, match="symbolic tensors"):
+        Model(np.zeros((1, 3)), out)
+    x = Dense(2, name="dup")(a)
+    y = Dense(2, name="dup")(x)
+    with pytest.raises(ValueError, match="dup"):
+        Model(a, y)
+    with pytest.raises(ValueError, match="exactly 2"):
+        Subtract()([a, b, a])
