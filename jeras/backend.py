@@ -530,6 +530,16 @@ def rng_key(seed: int | None = None) -> jax.Array:
     return jax.random.PRNGKey(int(seed))
 
 
+def np_random(seed: int | None = None) -> np.random.RandomState:
+    """Returns a numpy generator from `seed`, or seeded from numpy's global RNG.
+
+    Initializers sample on the host with it (no compilation per shape).
+    """
+    if seed is None:
+        seed = int(np.random.randint(0, 2**31 - 1))
+    return np.random.RandomState(int(seed))
+
+
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     return jax.random.uniform(rng_key(seed), tuple(shape), dtype or floatx(), minval, maxval)
 

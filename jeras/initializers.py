@@ -1,17 +1,19 @@
 """Built-in weight initializers, as in Keras 2.2.4.
 
-An initializer is called as `init(shape, dtype=None)` and returns a jax array
-of that shape, of `dtype` (default `K.floatx()`). Random initializers draw a
-fresh key from `K.rng_key(seed)` at every call: with a `seed` they repeat
-their values, without one they follow numpy's global RNG, so
-`np.random.seed(n)` makes a model's initial weights reproducible.
+An initializer is called as `init(shape, dtype=None)` and returns an array
+of that shape, of `dtype` (default `K.floatx()`). Random initializers draw
+from a numpy generator made by `K.np_random(seed)` at every call: with a
+`seed` they repeat their values, without one they follow numpy's global RNG,
+so `np.random.seed(n)` makes a model's initial weights reproducible. They
+sample on the host with numpy because a `jax.random` draw is compiled once
+per new shape, which made building a model cost about a second per layer.
 """
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, Self
 
-import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jeras import backend as K
 from jeras.utils.generic_utils import (
@@ -28,6 +30,11 @@ _TRUNCATED_NORMAL_STDDEV = 0.87962566103423978
 
 def _as_shape(shape: Sequence[int]) -> tuple[int, ...]:
     return tuple(int(d) for d in shape)
+
+
+def _dtype(dtype: Any) -> np.dtype:
+    # jnp.dtype knows bfloat16, which plain numpy does not.
+    return jnp.dtype(dtype or K.floatx())
 
 
 def _compute_fans(shape: Sequence[int]) -> tuple[float, float]:
@@ -58,7 +65,7 @@ def _compute_fans(shape: Sequence[int]) -> tuple[float, float]:
 class Initializer:
     """Initializer base class: all initializers inherit from this class."""
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> jax.Array:
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray:
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
@@ -73,15 +80,15 @@ class Initializer:
 class Zeros(Initializer):
     """Initializer that generates tensors initialized to 0."""
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> jax.Array:
-        return jnp.zeros(_as_shape(shape), dtype or K.floatx())
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray:
+        return np.zeros(_as_shape(shape), _dtype(dtype))
 
 
 class Ones(Initializer):
     """Initializer that generates tensors initialized to 1."""
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> jax.Array:
-        return jnp.ones(_as_shape(shape), dtype or K.floatx())
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray:
+        return np.ones(_as_shape(shape), _dtype(dtype))
 
 
 class Constant(Initializer):
@@ -95,8 +102,8 @@ class Constant(Initializer):
     def __init__(self, value: Any = 0):
         self.value = value
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> jax.Array:
-        return jnp.full(_as_shape(shape), self.value, dtype or K.floatx())
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray:
+        return np.full(_as_shape(shape), self.value, _dtype(dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"value": self.value}
@@ -117,10 +124,9 @@ class RandomNormal(Initializer):
         self.stddev = stddev
         self.seed = seed
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> jax.Array:
-        dtype = dtype or K.floatx()
-        sample = jax.random.normal(K.rng_key(self.seed), _as_shape(shape), dtype)
-        return (self.mean + self.stddev * sample).astype(dtype)
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray:
+        sample = K.np_random(self.seed).standard_normal(_as_shape(shape))
+        return (self.mean + self.stddev * sample).astype(_dtype(dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -141,20 +147,24 @@ class RandomUniform(Initializer):
         self.maxval = maxval
         self.seed = seed
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> jax.Array:
-        return jax.random.uniform(K.rng_key(self.seed), _as_shape(shape), dtype or K.floatx(),
-                                  self.minval, self.maxval)
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray:
+        sample = K.np_random(self.seed).uniform(self.minval, self.maxval, _as_shape(shape))
+        return sample.astype(_dtype(dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
 def _truncated_normal(seed: int | None, shape: Sequence[int], mean: float, stddev: float,
-                      dtype: Any) -> jax.Array:
-    """`mean + stddev * z` where `z` is a unit normal truncated to [-2, 2]."""
-    dtype = dtype or K.floatx()
-    z = jax.random.truncated_normal(K.rng_key(seed), -2., 2., _as_shape(shape), dtype)
-    return (mean + stddev * z).astype(dtype)
+                      dtype: Any) -> np.ndarray:
+    """`mean + stddev * z` where `z` is a unit normal truncated to [-2, 2] (redrawn beyond)."""
+    rng = K.np_random(seed)
+    z = rng.standard_normal(_as_shape(shape))
+    outside = np.abs(z) > 2.0
+    while outside.any():
+        z[outside] = rng.standard_normal(int(outside.sum()))
+        outside = np.abs(z) > 2.0
+    return (mean + stddev * z).astype(_dtype(dtype))
 
 
 class TruncatedNormal(Initializer):
@@ -177,7 +187,7 @@ class TruncatedNormal(Initializer):
         self.stddev = stddev
         self.seed = seed
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> jax.Array:
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray:
         return _truncated_normal(self.seed, shape, self.mean, self.stddev, dtype)
 
     def get_config(self) -> dict[str, Any]:
@@ -223,7 +233,7 @@ class VarianceScaling(Initializer):
         self.distribution = distribution.lower()
         self.seed = seed
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> jax.Array:
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray:
         fan_in, fan_out = _compute_fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.}[self.mode]
         scale = self.scale / max(1., n)
@@ -231,8 +241,8 @@ class VarianceScaling(Initializer):
             stddev = math.sqrt(scale) / _TRUNCATED_NORMAL_STDDEV
             return _truncated_normal(self.seed, shape, 0., stddev, dtype)
         limit = math.sqrt(3. * scale)
-        return jax.random.uniform(K.rng_key(self.seed), _as_shape(shape), dtype or K.floatx(),
-                                  -limit, limit)
+        sample = K.np_random(self.seed).uniform(-limit, limit, _as_shape(shape))
+        return sample.astype(_dtype(dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
@@ -263,18 +273,15 @@ class Orthogonal(Initializer):
         self.gain = gain
         self.seed = seed
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> jax.Array:
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray:
         shape = _as_shape(shape)
         if len(shape) < 2:
             raise ValueError(f"Orthogonal: the shape needs at least 2 dimensions, got {shape}")
         flat_shape = (math.prod(shape[:-1]), shape[-1])
-        dtype = dtype or K.floatx()
-        # The SVD runs in float32 at least: in half precision it loses orthogonality.
-        a = jax.random.normal(K.rng_key(self.seed), flat_shape,
-                              jnp.promote_types(dtype, jnp.float32))
-        u, _, vt = jnp.linalg.svd(a, full_matrices=False)
+        a = K.np_random(self.seed).standard_normal(flat_shape)
+        u, _, vt = np.linalg.svd(a, full_matrices=False)
         q = u if u.shape == flat_shape else vt
-        return (self.gain * q).reshape(shape).astype(dtype)
+        return (self.gain * q).reshape(shape).astype(_dtype(dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"gain": self.gain, "seed": self.seed}
@@ -295,12 +302,12 @@ class Identity(Initializer):
     def __init__(self, gain: float = 1.):
         self.gain = gain
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> jax.Array:
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray:
         shape = _as_shape(shape)
         if len(shape) != 2 or shape[0] != shape[1]:
             raise ValueError(
                 f"Identity initializer can only be used for 2D square matrices, got shape {shape}")
-        return (self.gain * jnp.eye(shape[0])).astype(dtype or K.floatx())
+        return (self.gain * np.eye(shape[0])).astype(_dtype(dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"gain": self.gain}

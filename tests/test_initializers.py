@@ -34,7 +34,7 @@ def test_zeros_ones_constant_values_shape_dtype():
     for init, value in [(initializers.Zeros(), 0.), (initializers.Ones(), 1.),
                         (initializers.Constant(3.5), 3.5), (initializers.Constant(), 0.)]:
         w = init((4, 5))
-        assert isinstance(w, jax.Array)
+        assert isinstance(w, np.ndarray)
         assert w.shape == (4, 5) and w.dtype == jnp.float32
         np.testing.assert_array_equal(np.asarray(w), np.full((4, 5), value))
         assert init([2, 3, 4], dtype="float16").dtype == jnp.float16

@@ -8,6 +8,7 @@ padded to full size and masked, so one compiled function serves every step.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -195,19 +196,27 @@ def make_train_chunk(model: Any, batch_size: int, chunk: int) -> Callable:
     return jax.jit(run, donate_argnums=(0,))
 
 
+def _in_order(step: jax.Array, batch_size: int, n: int) -> tuple[jax.Array, jax.Array]:
+    """Indices and mask of batch `step` when reading `n` samples in order."""
+    idx = step * batch_size + jnp.arange(batch_size)
+    valid = idx < n
+    return jnp.where(valid, idx, 0), valid
+
+
 def make_test_loop(model: Any, batch_size: int) -> Callable:
     """Returns a jitted function computing per-batch logs over a whole data set in one scan."""
     test_step = make_test_step(model)
 
-    def run(weights, data, perm, valid):
+    def run(weights, data):
         inputs, targets, sws = data
+        n = inputs[0].shape[0]
 
         def body(carry, step):
-            idx, mask = _slices(perm, valid, step, batch_size)
+            idx, mask = _in_order(step, batch_size, n)
             return carry, test_step(weights, _batch(inputs, idx), _batch(targets, idx),
                                     _batch(sws, idx), mask)
 
-        _, logs = lax.scan(body, None, jnp.arange(perm.shape[0] // batch_size))
+        _, logs = lax.scan(body, None, jnp.arange(-(-n // batch_size)))
         return logs
 
     return jax.jit(run)
@@ -216,42 +225,56 @@ def make_test_loop(model: Any, batch_size: int) -> Callable:
 def make_predict_loop(model: Any, batch_size: int) -> Callable:
     """Returns a jitted function predicting a whole data set batch by batch in one scan."""
 
-    def run(weights, inputs, perm, valid):
+    def run(weights, inputs):
+        n = inputs[0].shape[0]
+
         def body(carry, step):
-            idx, mask = _slices(perm, valid, step, batch_size)
+            idx, mask = _in_order(step, batch_size, n)
             forward = model._forward(weights, _batch(inputs, idx), training=False, rng=None,
                                      sample_mask=mask)
             return carry, forward.outputs
 
-        _, outputs = lax.scan(body, None, jnp.arange(perm.shape[0] // batch_size))
+        _, outputs = lax.scan(body, None, jnp.arange(-(-n // batch_size)))
         return [o.reshape((-1,) + o.shape[2:]) for o in outputs]
 
     return jax.jit(run)
 
 
-def epoch_order(key: jax.Array | None, n: int, batch_size: int,
-                shuffle: bool | str) -> tuple[jax.Array, jax.Array]:
-    """The epoch's sample order padded to whole batches, and the mask of real entries.
+@functools.partial(jax.jit, static_argnames=("n", "batch_size", "shuffle", "steps"))
+def epoch_order(fit_key: jax.Array, epoch: int | jax.Array, *, n: int, batch_size: int,
+                shuffle: bool | str, steps: int | None = None
+                ) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """The epoch's sample order padded to whole batches, its mask, and the epoch's step key.
 
     # Arguments
-        key: a `jax.random` key (None: keep the order).
+        fit_key: the `jax.random` key drawn when `fit` starts.
+        epoch: the epoch's index; the epoch's keys are folded from it.
         n: number of samples.
         batch_size: the batch size.
         shuffle: True for a full permutation, `'batch'` to shuffle whole
             batches (Keras 2's option for HDF5 data), False for none.
+        steps: when given, every one of `steps` steps takes all `n` samples
+            in order (Keras 2.2.4's `steps_per_epoch` with arrays).
+
+    # Returns
+        `(perm, valid, step_key)`: indices of shape `(steps * batch_size,)`,
+        which of them are real samples, and the key dropout draws from.
     """
-    steps = -(-n // batch_size)
-    padded = steps * batch_size
-    if key is None or not shuffle:
+    shuffle_key, step_key = jax.random.split(jax.random.fold_in(fit_key, epoch))
+    if steps is not None:
+        perm = jnp.tile(jnp.arange(n, dtype=jnp.int32), steps)
+        return perm, jnp.ones(perm.shape, bool), step_key
+    num_steps = -(-n // batch_size)
+    padded = num_steps * batch_size
+    if not shuffle:
         order = jnp.arange(n, dtype=jnp.int32)
     elif shuffle == "batch":
         # As Keras 2.2.4: whole batches change places, the short last batch stays last.
         full = n // batch_size
-        blocks = jax.random.permutation(key, full)
+        blocks = jax.random.permutation(shuffle_key, full)
         order = (blocks[:, None] * batch_size + jnp.arange(batch_size)[None, :]).reshape(-1)
         order = jnp.concatenate([order, jnp.arange(full * batch_size, n)]).astype(jnp.int32)
     else:
-        order = jax.random.permutation(key, n).astype(jnp.int32)
+        order = jax.random.permutation(shuffle_key, n).astype(jnp.int32)
     perm = jnp.zeros((padded,), jnp.int32).at[:n].set(order)
-    valid = jnp.arange(padded) < n
-    return perm, valid
+    return perm, jnp.arange(padded) < n, step_key

@@ -425,10 +425,11 @@ class Model(Network):
             self._init_optimizer_state()
         n = inputs[0].shape[0]
         fn = self._function("train", n, 1)
-        perm, valid = steps.epoch_order(None, n, n, False)
+        perm, valid, step_key = steps.epoch_order(K.rng_key(), 0, n=n, batch_size=n,
+                                                  shuffle=False)
         state = steps.TrainState(self._weights(), self.optimizer.state)
         state, logs = fn(state, (inputs, targets, sws), perm, valid, jnp.int32(0),
-                         self.optimizer.hyper_values(), K.rng_key())
+                         self.optimizer.hyper_values(), step_key)
         self._set_state(state)
         values = [float(logs[k][0]) for k in self.metrics_names]
         return values[0] if len(values) == 1 else values

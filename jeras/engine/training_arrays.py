@@ -44,7 +44,6 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
         num_steps = -(-n // batch_size)
     out_labels = list(model.metrics_names)
     callback_metrics = out_labels + (["val_" + k for k in out_labels] if val_data else [])
-    model.history = model.history or cbks.History()
     cb_list: list = [cbks.BaseLogger()]
     if verbose:
         cb_list.append(cbks.ProgbarLogger("steps" if whole else "samples"))
@@ -66,13 +65,9 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
     callback_list.on_train_begin()
     for epoch in range(initial_epoch, epochs):
         callback_list.on_epoch_begin(epoch)
-        epoch_key = jax.random.fold_in(fit_key, epoch)
-        shuffle_key, step_key = jax.random.split(epoch_key)
-        if whole:
-            perm = jnp.tile(jnp.arange(n, dtype=jnp.int32), num_steps)
-            valid = jnp.ones(perm.shape, bool)
-        else:
-            perm, valid = steps.epoch_order(shuffle_key, n, batch_size, shuffle)
+        perm, valid, step_key = steps.epoch_order(
+            fit_key, epoch, n=n, batch_size=batch_size, shuffle=shuffle,
+            steps=num_steps if whole else None)
         start = 0
         while start < num_steps:
             count = min(chunk, num_steps - start)
@@ -109,9 +104,8 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
 def test_loop(model: Any, data: tuple, batch_size: int, verbose: int = 0) -> list[float]:
     """Returns `[loss, metric...]` over `data`, the batch values weighted by batch size."""
     n = data[0][0].shape[0]
-    perm, valid = steps.epoch_order(None, n, batch_size, False)
     fn = model._function("test", batch_size)
-    logs = jax.device_get(fn(model._weights(), _on_device(data), perm, valid))
+    logs = jax.device_get(fn(model._weights(), _on_device(data)))
     sizes = _batch_sizes(n, batch_size, 0, -(-n // batch_size), False).astype(np.float64)
     values = [float(np.dot(np.asarray(logs[k], np.float64), sizes) / n)
               for k in model.metrics_names]
@@ -123,9 +117,8 @@ def test_loop(model: Any, data: tuple, batch_size: int, verbose: int = 0) -> lis
 def predict_loop(model: Any, inputs: list, batch_size: int, verbose: int = 0) -> list[np.ndarray]:
     """Returns the model's outputs for `inputs`, as numpy arrays."""
     n = inputs[0].shape[0]
-    perm, valid = steps.epoch_order(None, n, batch_size, False)
     fn = model._function("predict", batch_size)
-    outputs = fn(model._weights(), _on_device(inputs), perm, valid)
+    outputs = jax.device_get(fn(model._weights(), _on_device(inputs)))
     if verbose == 1:
         Progbar(n).update(n)
-    return [np.asarray(o[:n]) for o in outputs]
+    return [np.asarray(o)[:n] for o in outputs]
