@@ -1,3 +1,453 @@
-"""Keras 2 recurrent layers."""
+"""Keras 2 recurrent layers: SimpleRNN, LSTM and GRU, each one `lax.scan` over time.
 
-__all__: list[str] = []
+Weights keep Keras 2.2.4's layout: `kernel` `(input_dim, gates * units)`,
+`recurrent_kernel` `(units, gates * units)`, `bias` `(gates * units,)`, the
+gates side by side in Keras's order (LSTM: i, f, c, o; GRU: z, r, h). The
+input projection of every time step is computed in one matrix product before
+the scan; only the recurrent part runs step by step.
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from jeras import activations, constraints, initializers, regularizers
+from jeras.engine.base_layer import Layer, Shape
+from jeras.layers.convolutional import positive_int
+
+__all__ = ["SimpleRNN", "LSTM", "GRU"]
+
+
+def _check_dropout(value: Any, argument: str, layer: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{layer}: `{argument}` must be a float in [0, 1], got {value!r}")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{layer}: `{argument}` must be in [0, 1], got {value!r}")
+    return float(value)
+
+
+class _RNN(Layer):
+    """The shared machinery of the recurrent layers: weights, dropout masks, the scan,
+    masking, directions and what is returned. Subclasses give the cell's `_step`."""
+
+    supports_masking = True
+    #: Gate blocks in the kernels (1 for SimpleRNN, 4 for LSTM, 3 for GRU).
+    gates = 1
+    #: Number of state tensors carried from step to step (the output is the first).
+    state_count = 1
+
+    def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
+                 bias_constraint: Any = None, dropout: float = 0., recurrent_dropout: float = 0.,
+                 return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 **kwargs: Any):
+        if "input_shape" not in kwargs and ("input_dim" in kwargs or "input_length" in kwargs):
+            kwargs["input_shape"] = (kwargs.pop("input_length", None),
+                                     kwargs.pop("input_dim", None))
+        super().__init__(**kwargs)
+        cls = type(self).__name__
+        if stateful:
+            raise ValueError(f"{cls}: `stateful=True` is not supported by jeras yet (carrying "
+                             "states from batch to batch needs engine support)")
+        self.units = positive_int(units, "units", cls)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.dropout = _check_dropout(dropout, "dropout", cls)
+        self.recurrent_dropout = _check_dropout(recurrent_dropout, "recurrent_dropout", cls)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = False
+        self.unroll = bool(unroll)
+        self.implementation = 1
+        # Keras applies dropout only for rates strictly inside (0, 1).
+        self.uses_rng = 0 < self.dropout < 1 or 0 < self.recurrent_dropout < 1
+
+    # Weights.
+
+    def _bias_shape(self) -> tuple:
+        return (self.gates * self.units,)
+
+    def _bias_init(self) -> Any:
+        return self.bias_initializer
+
+    def build(self, input_shape: Shape) -> None:
+        if len(input_shape) != 3 or input_shape[-1] is None:
+            raise ValueError(f"{type(self).__name__} {self.name!r}: expected an input of shape "
+                             f"(batch, timesteps, features) with known features, got "
+                             f"{tuple(input_shape)}")
+        self.add_weight("kernel", (input_shape[-1], self.gates * self.units),
+                        initializer=self.kernel_initializer,
+                        regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.add_weight("recurrent_kernel", (self.units, self.gates * self.units),
+                        initializer=self.recurrent_initializer,
+                        regularizer=self.recurrent_regularizer,
+                        constraint=self.recurrent_constraint)
+        if self.use_bias:
+            self.add_weight("bias", self._bias_shape(), initializer=self._bias_init(),
+                            regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+
+    # The forward pass.
+
+    def _input_bias(self, params: dict) -> jax.Array | float:
+        return params["bias"] if self.use_bias else 0.0
+
+    def _masks(self, rng: jax.Array, rate: float, shape: tuple, dtype: Any) -> jax.Array:
+        """Keras's dropout masks: `count` masks of 0 or `1 / (1 - rate)`, fixed over time.
+
+        Implementation 1 draws one mask per gate; implementation 2 uses the first
+        for all of them, so it is repeated.
+        """
+        count = self.gates if self.implementation == 1 else 1
+        keep = jax.random.bernoulli(rng, 1.0 - rate, (count,) + shape)
+        masks = keep.astype(dtype) / (1.0 - rate)
+        return jnp.broadcast_to(masks, (self.gates,) + shape) if count == 1 else masks
+
+    def _dropout_masks(self, training: bool, rng: jax.Array | None, inputs: jax.Array
+                       ) -> tuple[jax.Array | None, jax.Array | None]:
+        if not training or not self.uses_rng:
+            return None, None
+        if rng is None:
+            raise ValueError(f"{type(self).__name__} {self.name!r}: dropout in training needs "
+                             "a `rng` key")
+        key_in, key_rec = jax.random.split(rng)
+        batch = inputs.shape[0]
+        in_masks = rec_masks = None
+        if 0 < self.dropout < 1:
+            in_masks = self._masks(key_in, self.dropout, (batch, inputs.shape[-1]), inputs.dtype)
+        if 0 < self.recurrent_dropout < 1:
+            rec_masks = self._masks(key_rec, self.recurrent_dropout, (batch, self.units),
+                                    inputs.dtype)
+        return in_masks, rec_masks
+
+    def _project_inputs(self, params: dict, inputs: jax.Array,
+                        in_masks: jax.Array | None) -> jax.Array:
+        """`inputs @ kernel + input_bias` for every step, gate by gate under dropout."""
+        kernel = params["kernel"]
+        if in_masks is None:
+            projected = jnp.matmul(inputs, kernel)
+        else:
+            u = self.units
+            projected = jnp.concatenate(
+                [jnp.matmul(inputs * in_masks[g][:, None, :], kernel[:, g * u:(g + 1) * u])
+                 for g in range(self.gates)], axis=-1)
+        return projected + self._input_bias(params)
+
+    def _recurrent(self, h: jax.Array, kernel: jax.Array, rec_masks: jax.Array | None,
+                   gates: Sequence[int]) -> jax.Array:
+        """`h @ recurrent_kernel` for the given gate blocks, each with its dropout mask."""
+        u = self.units
+        if rec_masks is None:
+            return jnp.matmul(h, kernel[:, gates[0] * u:(gates[-1] + 1) * u])
+        return jnp.concatenate([jnp.matmul(h * rec_masks[g], kernel[:, g * u:(g + 1) * u])
+                                for g in gates], axis=-1)
+
+    def _step(self, params: dict, x_t: jax.Array, states: tuple,
+              rec_masks: jax.Array | None) -> tuple[jax.Array, tuple]:
+        raise NotImplementedError
+
+    def call(self, params, inputs, *, training=False, rng=None, mask=None):
+        in_masks, rec_masks = self._dropout_masks(training, rng, inputs)
+        projected = jnp.swapaxes(self._project_inputs(params, inputs, in_masks), 0, 1)
+        steps = None if mask is None else jnp.swapaxes(mask.astype(bool), 0, 1)
+        if self.go_backwards:
+            projected = jnp.flip(projected, axis=0)
+            steps = None if steps is None else jnp.flip(steps, axis=0)
+        zeros = jnp.zeros((inputs.shape[0], self.units), projected.dtype)
+
+        def body(states: tuple, step: tuple) -> tuple[tuple, jax.Array]:
+            x_t, keep = step
+            output, new_states = self._step(params, x_t, states, rec_masks)
+            if keep is not None:
+                # Keras semantics: a masked step keeps the previous output and states.
+                keep = keep[:, None]
+                output = jnp.where(keep, output, states[0])
+                new_states = tuple(jnp.where(keep, n, s) for n, s in zip(new_states, states))
+            return new_states, output
+
+        final, outputs = lax.scan(body, (zeros,) * self.state_count, (projected, steps),
+                                  unroll=self.unroll)
+        result = jnp.swapaxes(outputs, 0, 1) if self.return_sequences else final[0]
+        if self.return_state:
+            return [result] + list(final)
+        return result
+
+    def compute_output_shape(self, input_shape: Shape) -> Any:
+        if self.return_sequences:
+            output = (input_shape[0], input_shape[1], self.units)
+        else:
+            output = (input_shape[0], self.units)
+        if self.return_state:
+            return [output] + [(input_shape[0], self.units)] * self.state_count
+        return output
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * self.state_count
+        return output_mask
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+        })
+        return config
+
+
+def _check_implementation(implementation: Any, layer: str) -> int:
+    if implementation not in (0, 1, 2):
+        raise ValueError(f"{layer}: `implementation` must be 1 or 2, got {implementation!r}")
+    if implementation == 0:
+        warnings.warn(f"{layer}: `implementation=0` is deprecated; using 1", stacklevel=3)
+        return 1
+    return int(implementation)
+
+
+_COMMON_ARGUMENTS = """        use_bias: whether the layer uses a bias vector.
+        kernel_initializer: initializer of `kernel` (inputs to gates).
+        recurrent_initializer: initializer of `recurrent_kernel` (default `'orthogonal'`).
+        bias_initializer: initializer of `bias`.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer,
+        activity_regularizer: regularizers.
+        kernel_constraint, recurrent_constraint, bias_constraint: constraints.
+        dropout: float in [0, 1], the fraction of input units dropped in training
+            (one mask per sequence, the same at every step).
+        recurrent_dropout: float in [0, 1], the same for the recurrent state.
+"""
+_RETURN_ARGUMENTS = """        return_sequences: whether to return the output of every step
+            `(batch, timesteps, units)` rather than the last `(batch, units)`.
+        return_state: whether to return `[output] + states` (a list).
+        go_backwards: whether to read the sequence from its end; the returned
+            sequence is then in reading order (reversed).
+        stateful: must be False; carrying states across batches is not supported yet.
+        unroll: whether to unroll the scan over time (short sequences only).
+"""
+_SHAPES = """
+    # Input shape
+        `(batch, timesteps, input_dim)`; an input mask `(batch, timesteps)` (from
+        `Embedding(mask_zero=True)` or `Masking`) makes masked steps keep the
+        previous output and states, as in Keras 2.
+
+    # Output shape
+        `(batch, units)`, or `(batch, timesteps, units)` with `return_sequences`;
+        with `return_state`, a list of that and the final states `(batch, units)`.
+        With `return_sequences` the input mask is passed on.
+
+    # Raises
+        ValueError: for a non-positive `units`, a rate outside [0, 1], `stateful=True`,
+            or an input that is not `(batch, timesteps, features)` at build.
+    """
+
+
+class SimpleRNN(_RNN):
+    __doc__ = """Fully connected recurrent layer: `h_t = activation(x_t @ kernel + bias
+    + h_{t-1} @ recurrent_kernel)`; the output is `h`.
+
+    Weights, in order: `kernel` `(input_dim, units)`, `recurrent_kernel`
+    `(units, units)`, `bias` `(units,)`.
+
+    # Arguments
+        units: positive int, the size of the output and state.
+        activation: name or callable (default `'tanh'`).
+""" + _COMMON_ARGUMENTS + _RETURN_ARGUMENTS + _SHAPES
+
+    def __init__(self, units: int, activation: Any = "tanh", **kwargs: Any):
+        # Keras 2.2.4 warns about and drops `implementation` for SimpleRNN.
+        if "implementation" in kwargs:
+            kwargs.pop("implementation")
+            warnings.warn("SimpleRNN: the `implementation` argument has no effect",
+                          stacklevel=2)
+        super().__init__(units, activation=activation, **kwargs)
+
+    def _step(self, params, x_t, states, rec_masks):
+        h = states[0]
+        if rec_masks is not None:
+            h = h * rec_masks[0]
+        output = self.activation(x_t + jnp.matmul(h, params["recurrent_kernel"]))
+        return output, (output,)
+
+
+class LSTM(_RNN):
+    __doc__ = """Long short-term memory (Hochreiter & Schmidhuber, 1997), Keras 2's equations:
+
+    ```
+    i = recurrent_activation(x_i + h @ U_i)     f = recurrent_activation(x_f + h @ U_f)
+    c = f * c + i * activation(x_c + h @ U_c)   o = recurrent_activation(x_o + h @ U_o)
+    h = o * activation(c)
+    ```
+    where `x_g = x @ W_g + b_g`. The output is `h`; the states are `[h, c]`.
+
+    Weights, in order: `kernel` `(input_dim, 4 * units)`, `recurrent_kernel`
+    `(units, 4 * units)`, `bias` `(4 * units,)`, gate blocks in the order i, f, c, o.
+
+    # Arguments
+        units: positive int, the size of the output and states.
+        activation: name or callable (default `'tanh'`).
+        recurrent_activation: the gates' activation (default `'hard_sigmoid'`).
+        unit_forget_bias: whether the forget gate's bias starts at 1 (the other
+            blocks then use `bias_initializer`).
+        implementation: 1 (one dropout mask per gate) or 2 (one mask shared by
+            all gates); both compute the same function without dropout.
+""" + _COMMON_ARGUMENTS + _RETURN_ARGUMENTS + _SHAPES
+
+    gates = 4
+    state_count = 2
+
+    def __init__(self, units: int, activation: Any = "tanh",
+                 recurrent_activation: Any = "hard_sigmoid", unit_forget_bias: bool = True,
+                 implementation: int = 1, **kwargs: Any):
+        super().__init__(units, activation=activation, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.unit_forget_bias = bool(unit_forget_bias)
+        self.implementation = _check_implementation(implementation, "LSTM")
+
+    def _bias_init(self) -> Any:
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        base, units = self.bias_initializer, self.units
+
+        def forget_bias_one(shape: Sequence[int], dtype: Any = None) -> jax.Array:
+            # Keras 2: blocks i, f, (c, o) initialized separately, f to ones.
+            return jnp.concatenate([jnp.asarray(base((units,), dtype=dtype)),
+                                    jnp.ones((units,), dtype),
+                                    jnp.asarray(base((2 * units,), dtype=dtype))])
+        return forget_bias_one
+
+    def _step(self, params, x_t, states, rec_masks):
+        h, c = states
+        z = x_t + self._recurrent(h, params["recurrent_kernel"], rec_masks, range(4))
+        i, f, g, o = jnp.split(z, 4, axis=-1)
+        c = (self.recurrent_activation(f) * c
+             + self.recurrent_activation(i) * self.activation(g))
+        h = self.recurrent_activation(o) * self.activation(c)
+        return h, (h, c)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({
+            "recurrent_activation": activations.serialize(self.recurrent_activation),
+            "unit_forget_bias": self.unit_forget_bias,
+            "implementation": self.implementation,
+        })
+        return config
+
+
+class GRU(_RNN):
+    __doc__ = """Gated recurrent unit (Cho et al., 2014), Keras 2's equations:
+
+    ```
+    z = recurrent_activation(x_z + h @ U_z)     r = recurrent_activation(x_r + h @ U_r)
+    hh = activation(x_h + (r * h) @ U_h)        # reset_after=False (Keras 2.2.4 default)
+    hh = activation(x_h + r * (h @ U_h + b'_h)) # reset_after=True (CuDNN-compatible)
+    h = z * h + (1 - z) * hh
+    ```
+    where `x_g = x @ W_g + b_g`; with `reset_after` the recurrent projections
+    also get their own bias `b'` (`h @ U_z + b'_z`...). The output and state is `h`.
+
+    Weights, in order: `kernel` `(input_dim, 3 * units)`, `recurrent_kernel`
+    `(units, 3 * units)`, `bias` `(3 * units,)` or, with `reset_after`,
+    `(2, 3 * units)` (input bias, then recurrent bias); gate blocks z, r, h.
+
+    # Arguments
+        units: positive int, the size of the output and state.
+        activation: name or callable (default `'tanh'`).
+        recurrent_activation: the gates' activation (default `'hard_sigmoid'`).
+        implementation: 1 (one dropout mask per gate) or 2 (one mask shared by
+            all gates; as in Keras 2.2.4 the recurrently dropped `h` then also
+            enters the final mix `z * h`).
+        reset_after: whether the reset gate is applied after the recurrent
+            matrix product (default False, as in Keras 2.2.4).
+""" + _COMMON_ARGUMENTS + _RETURN_ARGUMENTS + _SHAPES
+
+    gates = 3
+
+    def __init__(self, units: int, activation: Any = "tanh",
+                 recurrent_activation: Any = "hard_sigmoid", implementation: int = 1,
+                 reset_after: bool = False, **kwargs: Any):
+        super().__init__(units, activation=activation, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.implementation = _check_implementation(implementation, "GRU")
+        self.reset_after = bool(reset_after)
+
+    def _bias_shape(self) -> tuple:
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def _input_bias(self, params: dict) -> jax.Array | float:
+        if not self.use_bias:
+            return 0.0
+        return params["bias"][0] if self.reset_after else params["bias"]
+
+    def _step(self, params, x_t, states, rec_masks):
+        h = states[0]
+        u = self.units
+        kernel = params["recurrent_kernel"]
+        x_z, x_r, x_h = x_t[:, :u], x_t[:, u:2 * u], x_t[:, 2 * u:]
+        if self.reset_after:
+            rec = self._recurrent(h, kernel, rec_masks, range(3))
+            if self.use_bias:
+                rec = rec + params["bias"][1]
+        else:
+            rec = self._recurrent(h, kernel, rec_masks, range(2))
+        z = self.recurrent_activation(x_z + rec[:, :u])
+        r = self.recurrent_activation(x_r + rec[:, u:2 * u])
+        if self.reset_after:
+            hh = self.activation(x_h + r * rec[:, 2 * u:])
+        else:
+            h_h = h if rec_masks is None else h * rec_masks[2]
+            hh = self.activation(x_h + jnp.matmul(r * h_h, kernel[:, 2 * u:]))
+        if rec_masks is not None and self.implementation != 1:
+            # Keras 2.2.4's implementation 2 rebinds `h_tm1` to its dropped version,
+            # which then also enters the update below.
+            h = h * rec_masks[0]
+        output = z * h + (1 - z) * hh
+        return output, (output,)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({
+            "recurrent_activation": activations.serialize(self.recurrent_activation),
+            "implementation": self.implementation,
+            "reset_after": self.reset_after,
+        })
+        return config
