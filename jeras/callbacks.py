@@ -34,10 +34,15 @@ class Callback:
         params: dict of training parameters (`batch_size`, `epochs`, `steps`,
             `samples`, `verbose`, `do_validation`, `metrics`).
         model: the model being trained.
+        validation_data: as in Keras 2.2.4, the validation arrays (inputs,
+            targets, sample weights) when the trainer provides them, else None.
 
-    The `logs` dict a hook receives holds: `on_epoch_end`, `loss`, the metrics
-    and, with validation, `val_loss` and `val_<metric>`; `on_batch_begin`,
-    `batch` and `size`; `on_batch_end`, those plus `loss` and the metrics.
+    Override any of the hooks below; a subclass that overrides
+    `on_batch_begin` or `on_batch_end` is called around every batch as it
+    runs. The `logs` dict a hook receives holds: `on_epoch_end`, `loss`, the
+    metrics and, with validation, `val_loss` and `val_<metric>`;
+    `on_batch_begin`, `batch` and `size`; `on_batch_end`, those plus `loss`
+    and the metrics.
     """
 
     def __init__(self):

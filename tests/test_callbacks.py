@@ -657,6 +657,24 @@ def test_tensorboard_scalars_histograms_grads_images_graph(tmp_path):
     assert charts["loss"] == ["^loss$", "^val_loss$"]
 
 
+def test_tensorboard_graph_of_a_functional_model(tmp_path):
+    from jeras.layers import Input
+    from jeras.models import Model
+
+    inp = Input((2,))
+    hidden = Dense(3)(inp)
+    model = Model(inp, [Dense(1)(hidden), Dense(2)(hidden)])
+    tb = callbacks.TensorBoard(log_dir=str(tmp_path))
+    tb.set_model(model)
+    tb.set_params({"metrics": ["loss"]})
+    tb.on_train_begin()
+    tb.on_train_end()
+    names = [layer.name for layer in model.layers]
+    nodes = [(n.name, n.op, list(n.input)) for n in read_events(tmp_path).Graph().node]
+    assert nodes == [(names[0], "InputLayer", []), (names[1], "Dense", [names[0]]),
+                     (names[2], "Dense", [names[1]]), (names[3], "Dense", [names[1]])]
+
+
 def test_tensorboard_update_freq_counts_samples(tmp_path):
     model = small_compiled()
     model.fit(X, Y, batch_size=8, epochs=2, verbose=0, callbacks=[
