@@ -1,0 +1,125 @@
+"""Bidirectional and TimeDistributed against numpy, weight order and end-to-end fits."""
+import numpy as np
+import pytest
+
+from jeras.layers import (
+    GRU,
+    LSTM,
+    BatchNormalization,
+    Bidirectional,
+    Dense,
+    Dropout,
+    SimpleRNN,
+    TimeDistributed,
+)
+from jeras.models import Sequential
+from jeras.optimizers import Adam
+
+RNG = np.random.RandomState(5)
+X = RNG.randn(3, 5, 4).astype("float32")
+MASK = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [0, 1, 1, 0, 1]], bool)
+
+
+def np_simple_rnn(x, W, U, b, mask, go_backwards):
+    """Keras 2's SimpleRNN loop; outputs in reading order."""
+    h = np.zeros((x.shape[0], U.shape[0]))
+    outputs = []
+    for t in (reversed(range(x.shape[1])) if go_backwards else range(x.shape[1])):
+        nh = np.tanh(x[:, t] @ W + b + h @ U)
+        h = np.where(mask[:, t][:, None], nh, h)
+        outputs.append(h)
+    return np.stack(outputs, axis=1), h
+
+
+def built(layer, shape=(None, 5, 4)):
+    layer.ensure_built(shape)
+    weights = [RNG.randn(*w.shape) * 0.6 for w in layer.get_weights()]
+    layer.set_weights(weights)
+    return weights
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])
+def test_bidirectional_merges_forward_and_reversed_backward(merge_mode):
+    layer = Bidirectional(SimpleRNN(3, return_sequences=True), merge_mode=merge_mode)
+    w = built(layer)
+    fwd, _ = np_simple_rnn(X, *w[:3], MASK, False)
+    bwd, _ = np_simple_rnn(X, *w[3:], MASK, True)
+    bwd = bwd[:, ::-1]
+    expected = {"concat": np.concatenate([fwd, bwd], -1), "sum": fwd + bwd, "mul": fwd * bwd,
+                "ave": (fwd + bwd) / 2, None: [fwd, bwd]}[merge_mode]
+    out, _ = layer.apply(layer._values, X, training=False, mask=MASK)
+    if merge_mode is None:
+        for actual, exp in zip(out, expected):
+            np.testing.assert_allclose(actual, exp, rtol=1e-4, atol=1e-5)
+        assert layer.compute_mask(X, MASK) == [MASK, MASK]
+    else:
+        np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+        assert layer.compute_mask(X, MASK) is MASK
+
+
+def test_bidirectional_last_output_states_and_weight_order():
+    layer = Bidirectional(LSTM(3, return_state=True), name="bi")
+    layer.ensure_built((None, 5, 4))
+    out, _ = layer.apply(layer._values, X, training=False)
+    assert len(out) == 5 and out[0].shape == (3, 6)
+    assert layer.compute_output_shape((None, 5, 4)) == [(None, 6)] + [(None, 3)] * 4
+    names = [w.name for w in layer.weights]
+    assert names[0] == f"bi/forward_{layer.layer.name}/kernel:0"
+    assert names[3] == f"bi/backward_{layer.layer.name}/kernel:0" and len(names) == 6
+    simple = Bidirectional(SimpleRNN(3))
+    w = built(simple)
+    _, h_fwd = np_simple_rnn(X, *w[:3], np.ones_like(MASK), False)
+    _, h_bwd = np_simple_rnn(X, *w[3:], np.ones_like(MASK), True)
+    out, _ = simple.apply(simple._values, X, training=False)
+    np.testing.assert_allclose(out, np.concatenate([h_fwd, h_bwd], -1), rtol=1e-4, atol=1e-5)
+    assert simple.count_params() == 2 * (4 * 3 + 3 * 3 + 3)
+    lstm = Bidirectional(LSTM(32))
+    lstm.ensure_built((None, 10, 16))
+    assert lstm.count_params() == 12544 and lstm.output_shape == (None, 64)
+
+
+def test_bidirectional_config_round_trip_and_errors():
+    layer = Bidirectional(GRU(4, return_sequences=True), merge_mode="sum", name="b")
+    config = layer.get_config()
+    assert config["merge_mode"] == "sum" and config["layer"]["class_name"] == "GRU"
+    clone = Bidirectional.from_config(config)
+    assert clone.get_config() == config and clone.backward_layer.go_backwards
+    with pytest.raises(ValueError, match="merge_mode"):
+        Bidirectional(LSTM(2), merge_mode="max")
+    with pytest.raises(ValueError, match="go_backwards"):
+        Bidirectional(Dense(2))
+    with pytest.raises(TypeError, match="layer"):
+        Bidirectional("lstm")
+
+
+def test_time_distributed_dense_and_batchnorm():
+    layer = TimeDistributed(Dense(2, activation="tanh"))
+    kernel, bias = built(layer)
+    out, _ = layer.apply(layer._values, X, training=False, mask=MASK)
+    np.testing.assert_allclose(out, np.tanh(X @ kernel + bias), rtol=1e-4, atol=1e-5)
+    assert layer.output_shape == (None, 5, 2) and layer.compute_mask(X, MASK) is MASK
+    assert [w.name for w in layer.weights][0] == f"{layer.name}/kernel:0"
+    norm = TimeDistributed(BatchNormalization(momentum=0.0))
+    norm.ensure_built((None, 5, 4))
+    real = np.array([True, True, False])
+    _, new = norm.apply(norm._values, X, training=True, sample_mask=real)
+    np.testing.assert_allclose(new[2], X[:2].reshape(-1, 4).mean(0), rtol=1e-4, atol=1e-6)
+    config = layer.get_config()
+    assert TimeDistributed.from_config(config).get_config() == config
+    with pytest.raises(ValueError, match=r"rank at least 3.*\(None, 4\)"):
+        TimeDistributed(Dense(2)).ensure_built((None, 4))
+
+
+def test_bidirectional_and_time_distributed_fit_a_sequence_task():
+    rng = np.random.RandomState(0)
+    x = rng.uniform(-1, 1, (256, 6, 2)).astype("float32")
+    # Each step's target depends on the whole sequence: the running sum of feature 0
+    # from the start plus feature 1's sum to the end.
+    y = (np.cumsum(x[:, :, :1], 1) + np.cumsum(x[:, ::-1, 1:], 1)[:, ::-1]) / 3
+    model = Sequential([Bidirectional(LSTM(8, return_sequences=True), input_shape=(6, 2)),
+                        TimeDistributed(Dropout(0.1)), TimeDistributed(Dense(1))])
+    model.compile(Adam(lr=0.02), "mse")
+    history = model.fit(x, y, batch_size=32, epochs=25, verbose=0)
+    assert history.history["loss"][-1] < 0.2 * np.var(y)
+    assert [layer.count_params() for layer in model.layers] == [2 * 4 * (2 * 8 + 8 * 8 + 8),
+                                                                0, 17]
