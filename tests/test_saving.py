@@ -528,3 +528,19 @@ def test_later_keys_are_dropped_only_when_they_change_nothing():
     config["config"]["layers"][0]["config"]["lora_rank"] = 4
     with pytest.raises(ValueError, match="'d'.*lora_rank=4"):
         legacy.convert_model_config(config, "3.8.0", lookup)
+
+
+def test_interleaved_optimizer_slots_are_put_in_keras2_order():
+    k, b = np.zeros((2, 3)), np.zeros(3)
+    tf211 = ["iteration:0", "Adam/m/d/kernel:0", "Adam/v/d/kernel:0", "Adam/m/d/bias:0",
+             "Adam/v/d/bias:0"]
+    values = [np.array(5), k, k + 1, b, b + 1]
+    ordered = legacy.order_optimizer_weights(tf211, values)
+    assert [v.shape for v in ordered] == [(), (2, 3), (3,), (2, 3), (3,)]
+    assert [float(v.flat[0]) for v in ordered] == [5, 0, 0, 1, 1]
+    keras3 = ["adam/iteration", "adam/learning_rate", "adam/d_kernel_momentum",
+              "adam/d_kernel_velocity", "adam/d_bias_momentum", "adam/d_bias_velocity"]
+    ordered = legacy.order_optimizer_weights(keras3, [np.array(5), np.array(0.1)] + values[1:])
+    assert [float(v.flat[0]) for v in ordered] == [5, 0, 0, 1, 1]
+    keras2 = ["Adam/iterations:0", "training/Adam/Variable:0", "training/Adam/Variable_1:0"]
+    assert legacy.order_optimizer_weights(keras2, values[:3]) == values[:3]

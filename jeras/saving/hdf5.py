@@ -457,10 +457,12 @@ def _compile_from_file(model: Any, f: h5py.Group, custom_objects: dict, source: 
         return
     group = f["optimizer_weights"]
     try:
-        values = [np.asarray(group[n]) for n in load_attributes(group, "weight_names")]
+        names = load_attributes(group, "weight_names")
+        values = [np.asarray(group[n]) for n in names]
     except (KeyError, OSError) as err:
         raise ValueError(f"{source}: cannot read the optimizer weights (the file is corrupt "
                          f"or incomplete): {err}") from None
+    values = legacy.order_optimizer_weights(names, values)
     if model.optimizer.state is None:
         model._init_optimizer_state()
     try:

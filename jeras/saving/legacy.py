@@ -503,3 +503,44 @@ def _convert_rnn_weights(layer: Any, class_name: str, weights: list) -> list:
     bias = np.asarray(weights[2]).reshape((2, -1) if from_cudnn else -1)
     return [kernel, recurrent, bias]
 
+
+
+# Optimizer slots.
+
+#: Slot names tf.keras 2.x and Keras 3 give optimizer variables.
+_SLOT_NAMES = ("m", "v", "vhat", "momentum", "velocity", "velocity_hat", "rms", "accumulator",
+               "accum_grad", "accum_var", "accumulated_grad", "accumulated_delta_var")
+_ITERATION_NAMES = ("iter", "iteration", "iterations")
+
+
+def _slot_of(name: str) -> str | None:
+    """The slot a variable name belongs to (`'Adam/m/dense/kernel:0'` -> `'m'`), or None."""
+    parts = name.removesuffix(":0").split("/")
+    if parts[-1] in _ITERATION_NAMES or parts[-1] == "learning_rate":
+        return parts[-1]
+    if len(parts) >= 3 and parts[1] in _SLOT_NAMES:  # tf.keras 2.11+: Adam/m/dense/kernel
+        return parts[1]
+    if parts[-1] in _SLOT_NAMES:  # tf.keras 2.x: Adam/dense/kernel/m
+        return parts[-1]
+    # Keras 3: adam/sequential_dense_kernel_momentum; the longest slot name that ends it.
+    return max((s for s in _SLOT_NAMES if parts[-1].endswith("_" + s)), key=len, default=None)
+
+
+def order_optimizer_weights(names: list[str], values: list[np.ndarray]) -> list[np.ndarray]:
+    """Puts optimizer slots saved by tf.keras 2.11+ or Keras 3 in Keras 2.2.4's order.
+
+    Those versions interleave the slots per variable (`m0, v0, m1, v1...`) and
+    Keras 3 adds a `learning_rate` variable; 2.2.4 keeps the iteration count
+    first, then each slot for all variables (`m...`, `v...`). Slots are grouped
+    in the order they first appear; names of no known pattern (2.2.4's
+    `Variable_3:0`) leave the list as it is.
+    """
+    slots = [_slot_of(n) for n in names]
+    if None in slots:
+        return list(values)
+    first = [v for v, s in zip(values, slots) if s in _ITERATION_NAMES]
+    groups: dict[str, list] = {}
+    for value, slot in zip(values, slots):
+        if slot not in _ITERATION_NAMES and slot != "learning_rate":
+            groups.setdefault(slot, []).append(value)
+    return first + [v for group in groups.values() for v in group]
