@@ -123,3 +123,32 @@ def test_bidirectional_and_time_distributed_fit_a_sequence_task():
     assert history.history["loss"][-1] < 0.2 * np.var(y)
     assert [layer.count_params() for layer in model.layers] == [2 * 4 * (2 * 8 + 8 * 8 + 8),
                                                                 0, 17]
+
+
+def test_same_weights_give_tf_keras_outputs():
+    # The weight lists interchange with Keras 2 (tf_keras): the same arrays, in the
+    # same order, give the same predictions.
+    tk = pytest.importorskip("tf_keras")
+    from jeras.layers import Conv1D
+
+    rng = np.random.RandomState(0)
+    ours = Sequential([Conv1D(4, 3, padding="causal", dilation_rate=2, input_shape=(7, 3)),
+                       BatchNormalization(), Bidirectional(LSTM(5, return_sequences=True)),
+                       GRU(4, return_sequences=True, go_backwards=True),
+                       GRU(3, reset_after=True), Dense(2)])
+    theirs = tk.Sequential([
+        tk.layers.Conv1D(4, 3, padding="causal", dilation_rate=2, input_shape=(7, 3)),
+        tk.layers.BatchNormalization(),
+        tk.layers.Bidirectional(tk.layers.LSTM(5, return_sequences=True,
+                                               recurrent_activation="hard_sigmoid")),
+        tk.layers.GRU(4, return_sequences=True, go_backwards=True, reset_after=False,
+                      recurrent_activation="hard_sigmoid"),
+        tk.layers.GRU(3, reset_after=True, recurrent_activation="hard_sigmoid"),
+        tk.layers.Dense(2)])
+    weights = [rng.randn(*w.shape) * 0.5 for w in ours.get_weights()]
+    weights[5] = np.abs(weights[5]) + 0.5  # the moving variance
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    x = rng.randn(4, 7, 3).astype("float32")
+    np.testing.assert_allclose(ours.predict(x), theirs.predict(x, verbose=0), rtol=1e-4,
+                               atol=1e-5)
