@@ -242,10 +242,19 @@ class Layer:
     def weight_specs(self) -> list[WeightSpec]:
         return list(self._specs)
 
+    def _keras_order(self) -> list[int]:
+        """Indices of the weights in Keras 2 order: trainable ones first, then the others."""
+        return ([i for i, s in enumerate(self._specs) if s.trainable]
+                + [i for i, s in enumerate(self._specs) if not s.trainable])
+
     @property
     def weights(self) -> list[K.Variable]:
-        """The weights as variables named like Keras 2's (`dense_1/kernel:0`)."""
-        return [self._weight_view(i) for i in range(len(self._specs))]
+        """The weights as variables named like Keras 2's (`dense_1/kernel:0`).
+
+        In Keras 2 order, the order of `get_weights` and of weights files:
+        trainable weights first, then non-trainable ones, whatever `trainable` says.
+        """
+        return [self._weight_view(i) for i in self._keras_order()]
 
     @property
     def trainable_weights(self) -> list[K.Variable]:
@@ -266,28 +275,30 @@ class Layer:
                            name=f"{self.name}/{self._specs[i].name}:0")
 
     def get_weights(self) -> list[np.ndarray]:
-        """Returns the layer's weights as numpy arrays, in Keras 2 order."""
-        return [np.asarray(v) for v in self._values]
+        """Returns the layer's weights as numpy arrays, in Keras 2 order (see `weights`)."""
+        return [np.asarray(self._values[i]) for i in self._keras_order()]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
-        """Sets the layer's weights from numpy arrays, in Keras 2 order.
+        """Sets the layer's weights from numpy arrays, in Keras 2 order (see `weights`).
 
         # Raises
             ValueError: when the count or a shape differs from the layer's weights.
         """
         weights = list(weights)
-        if len(weights) != len(self._specs):
+        order = self._keras_order()
+        if len(weights) != len(order):
             raise ValueError(
-                f"Layer {self.name!r}: set_weights expected a list of {len(self._specs)} "
-                f"arrays ({[s.name for s in self._specs]}), got {len(weights)}")
-        new = []
-        for spec, old, w in zip(self._specs, self._values, weights):
+                f"Layer {self.name!r}: set_weights expected a list of {len(order)} "
+                f"arrays ({[self._specs[i].name for i in order]}), got {len(weights)}")
+        new = list(self._values)
+        for i, w in zip(order, weights):
+            spec, old = self._specs[i], self._values[i]
             arr = np.asarray(w)
             if arr.shape != tuple(old.shape):
                 raise ValueError(
                     f"Layer {self.name!r}: weight {spec.name!r} has shape {tuple(old.shape)}, "
                     f"but set_weights got an array of shape {arr.shape}")
-            new.append(jnp.asarray(arr, dtype=old.dtype))
+            new[i] = jnp.asarray(arr, dtype=old.dtype)
         self._values = new
 
     def count_params(self) -> int:

@@ -237,7 +237,9 @@ class Network(Layer):
 
     @property
     def weights(self) -> list:
-        return [w for layer in self.layers for w in layer.weights]
+        """Keras 2's order for a model used as a layer (and in its weights file entry):
+        every layer's trainable weights, then every layer's non-trainable ones."""
+        return self.trainable_weights + self.non_trainable_weights
 
     @property
     def trainable_weights(self) -> list:
@@ -247,9 +249,10 @@ class Network(Layer):
 
     @property
     def non_trainable_weights(self) -> list:
+        frozen = [w for layer in self.layers for w in layer.non_trainable_weights]
         if not self.trainable:
-            return self.weights
-        return [w for layer in self.layers for w in layer.non_trainable_weights]
+            return [w for layer in self.layers for w in layer.trainable_weights] + frozen
+        return frozen
 
     def count_params(self) -> int:
         """Returns the number of scalars in all the model's weights."""

@@ -50,6 +50,9 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
     cb_list += list(callbacks or []) + [model.history]
     callback_list = cbks.CallbackList(cb_list)
     callback_list.set_model(model)
+    if val_data is not None:
+        for cb in callback_list:
+            cb.validation_data = list(val_data[0]) + list(val_data[1]) + list(val_data[2])
     callback_list.set_params({
         "batch_size": batch_size, "epochs": epochs, "steps": steps_per_epoch,
         "samples": n, "verbose": verbose, "do_validation": val_data is not None,
@@ -89,7 +92,8 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
             if model.stop_training and per_batch:
                 break
         epoch_logs: dict = {}
-        if val_data is not None:
+        # As Keras 2.2.4, an epoch stopped by a batch hook skips validation.
+        if val_data is not None and not (per_batch and model.stop_training):
             val_values = test_loop(model, val_data, batch_size if not whole else
                                    val_data[0][0].shape[0], verbose=0)
             for label, value in zip(out_labels, val_values):

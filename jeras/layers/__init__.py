@@ -36,5 +36,6 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Any:
     """
     from jeras import models
     table = {k: v for k, v in globals().items() if isinstance(v, type) and issubclass(v, Layer)}
-    table.update({k: getattr(models, k) for k in models.__all__})
+    table.update({k: getattr(models, k) for k in models.__all__
+                  if isinstance(getattr(models, k), type)})
     return deserialize_keras_object(config, table, custom_objects, "layer")

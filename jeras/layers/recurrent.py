@@ -32,6 +32,11 @@ def _check_dropout(value: Any, argument: str, layer: str) -> float:
     return float(value)
 
 
+def _sequence_part(value: Any) -> Any:
+    """The sequence's entry when a layer is called on `[x] + initial_state`."""
+    return value[0] if isinstance(value, list) else value
+
+
 class _RNN(Layer):
     """The shared machinery of the recurrent layers: weights, dropout masks, the scan,
     masking, directions and what is returned. Subclasses give the cell's `_step`."""
@@ -92,7 +97,8 @@ class _RNN(Layer):
     def _bias_init(self) -> Any:
         return self.bias_initializer
 
-    def build(self, input_shape: Shape) -> None:
+    def build(self, input_shape: Shape | list) -> None:
+        input_shape = _sequence_part(input_shape)
         if len(input_shape) != 3 or input_shape[-1] is None:
             raise ValueError(f"{type(self).__name__} {self.name!r}: expected an input of shape "
                              f"(batch, timesteps, features) with known features, got "
@@ -168,6 +174,14 @@ class _RNN(Layer):
         raise NotImplementedError
 
     def call(self, params, inputs, *, training=False, rng=None, mask=None):
+        # Keras 2 feeds `initial_state` as extra inputs of the same call: [x, h0, (c0)].
+        initial = None
+        if isinstance(inputs, (list, tuple)):
+            inputs, initial = inputs[0], tuple(inputs[1:])
+            mask = _sequence_part(mask) if isinstance(mask, (list, tuple)) else mask
+            if len(initial) != self.state_count:
+                raise ValueError(f"{type(self).__name__} {self.name!r}: `initial_state` must be "
+                                 f"a list of {self.state_count} tensor(s), got {len(initial)}")
         in_masks, rec_masks = self._dropout_masks(training, rng, inputs)
         projected = jnp.swapaxes(self._project_inputs(params, inputs, in_masks), 0, 1)
         steps = None if mask is None else jnp.swapaxes(mask.astype(bool), 0, 1)
@@ -186,14 +200,16 @@ class _RNN(Layer):
                 new_states = tuple(jnp.where(keep, n, s) for n, s in zip(new_states, states))
             return new_states, output
 
-        final, outputs = lax.scan(body, (zeros,) * self.state_count, (projected, steps),
+        start = initial if initial is not None else (zeros,) * self.state_count
+        final, outputs = lax.scan(body, tuple(start), (projected, steps),
                                   unroll=self.unroll)
         result = jnp.swapaxes(outputs, 0, 1) if self.return_sequences else final[0]
         if self.return_state:
             return [result] + list(final)
         return result
 
-    def compute_output_shape(self, input_shape: Shape) -> Any:
+    def compute_output_shape(self, input_shape: Shape | list) -> Any:
+        input_shape = _sequence_part(input_shape)
         if self.return_sequences:
             output = (input_shape[0], input_shape[1], self.units)
         else:
@@ -203,6 +219,8 @@ class _RNN(Layer):
         return output
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
         output_mask = mask if self.return_sequences else None
         if self.return_state:
             return [output_mask] + [None] * self.state_count

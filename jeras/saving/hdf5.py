@@ -24,6 +24,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from jeras import backend as K
 from jeras.saving import legacy
 from jeras.saving.model_config import (
     BACKEND,
@@ -168,7 +169,9 @@ def _write_layer_weights(group: h5py.Group, layers: list) -> None:
         layer_group = group.create_group(layer.name)
         names = _unique_names([w.name for w in layer.weights])
         save_attributes(layer_group, "weight_names", names)
-        for name, value in zip(names, layer.get_weights(), strict=True):
+        # As Keras 2.2.4: a layer's entry follows `layer.weights`, which for a
+        # nested model is not the order of its `get_weights()`.
+        for name, value in zip(names, K.batch_get_value(layer.weights), strict=True):
             layer_group.create_dataset(name, data=value)
 
 
@@ -196,15 +199,15 @@ def _saved_layer_names(group: h5py.Group, source: str) -> list[str]:
 
 def _check_fit(layer: Any, values: list[np.ndarray], saved_name: str, source: str) -> str | None:
     """Returns why `values` do not fit `layer` (count, then shapes), or None."""
-    specs = layer.weight_specs
-    if len(values) != len(specs):
-        return (f"{source}: layer {layer.name!r} expects {len(specs)} weight(s) "
-                f"({[s.name for s in specs]}), but the file's layer {saved_name!r} holds "
+    variables = layer.weights
+    if len(values) != len(variables):
+        return (f"{source}: layer {layer.name!r} expects {len(variables)} weight(s) "
+                f"({[v.name for v in variables]}), but the file's layer {saved_name!r} holds "
                 f"{len(values)}")
-    for spec, value in zip(specs, values):
-        if tuple(spec.shape) != value.shape:
-            return (f"{source}: layer {layer.name!r}, weight {spec.name!r} has shape "
-                    f"{tuple(spec.shape)}, but the file's layer {saved_name!r} holds shape "
+    for variable, value in zip(variables, values):
+        if tuple(variable.shape) != value.shape:
+            return (f"{source}: layer {layer.name!r}, weight {variable.name!r} has shape "
+                    f"{tuple(variable.shape)}, but the file's layer {saved_name!r} holds shape "
                     f"{value.shape}")
     return None
 
@@ -235,7 +238,7 @@ def load_weights_from_hdf5_group(group: h5py.Group, layers: list, reshape: bool 
             raise ValueError(problem)
         pending.append((layer, values))
     for layer, values in pending:
-        layer.set_weights(values)
+        K.batch_set_value(list(zip(layer.weights, values)))
 
 
 def load_weights_from_hdf5_group_by_name(group: h5py.Group, layers: list,
@@ -267,7 +270,7 @@ def load_weights_from_hdf5_group_by_name(group: h5py.Group, layers: list,
                 raise ValueError(problem)
             pending.append((layer, values))
     for layer, values in pending:
-        layer.set_weights(values)
+        K.batch_set_value(list(zip(layer.weights, values)))
 
 
 def _require_built(model: Any, what: str, source: str) -> None:
