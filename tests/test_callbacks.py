@@ -749,3 +749,26 @@ def test_failing_callback_leaves_complete_files(tmp_path):
 
         for a, b in zip(load_model(str(tmp_path / "m.h5")).get_weights(), model.get_weights()):
             np.testing.assert_allclose(a, b)
+
+
+def test_validation_data_reaches_callbacks_and_a_batch_stop_skips_validation():
+    class Seen(callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.data = self.validation_data
+
+    class StopAtFirstBatch(callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            self.model.stop_training = True
+
+    x, y = np.random.rand(8, 2), np.random.rand(8, 1)
+    vx, vy = np.random.rand(4, 2), np.random.rand(4, 1)
+    seen = Seen()
+    model = small_model()
+    model.fit(x, y, epochs=1, verbose=0, validation_data=(vx, vy), callbacks=[seen])
+    assert len(seen.data) == 3
+    np.testing.assert_allclose(seen.data[0], vx.astype("float32"))
+    np.testing.assert_allclose(seen.data[1], vy.astype("float32"))
+    np.testing.assert_array_equal(seen.data[2], np.ones(4, "float32"))
+    history = model.fit(x, y, batch_size=2, epochs=3, verbose=0, validation_data=(vx, vy),
+                        callbacks=[StopAtFirstBatch()])
+    assert history.epoch == [0] and "val_loss" not in history.history

@@ -198,3 +198,27 @@ def test_graph_errors():
         Model(a, y)
     with pytest.raises(ValueError, match="exactly 2"):
         Subtract()([a, b, a])
+
+
+def test_rnn_initial_state_in_a_functional_model():
+    from jeras.layers import LSTM
+    seq, h0, c0 = Input(shape=(5, 3)), Input(shape=(4,)), Input(shape=(4,))
+    lstm = LSTM(4, return_sequences=True)
+    model = Model([seq, h0, c0], lstm(seq, initial_state=[h0, c0]))
+    kernel, recurrent, bias = lstm.get_weights()
+    x = RNG.randn(2, 5, 3).astype("float32")
+    h_init, c_init = RNG.randn(2, 4).astype("float32"), RNG.randn(2, 4).astype("float32")
+
+    def hard_sigmoid(v):
+        return np.clip(0.2 * v + 0.5, 0, 1)
+
+    h, c, outputs = h_init, c_init, []
+    for t in range(5):
+        i, f, g, o = np.split(x[:, t] @ kernel + h @ recurrent + bias, 4, axis=-1)
+        c = hard_sigmoid(f) * c + hard_sigmoid(i) * np.tanh(g)
+        h = hard_sigmoid(o) * np.tanh(c)
+        outputs.append(h)
+    np.testing.assert_allclose(model.predict([x, h_init, c_init]), np.stack(outputs, axis=1),
+                               rtol=1e-5, atol=1e-6)
+    lstm_config = next(c for c in model.get_config()["layers"] if c["class_name"] == "LSTM")
+    assert len(lstm_config["inbound_nodes"][0]) == 3

@@ -11,7 +11,7 @@ import pytest
 import jeras
 from jeras import layers as layers_module
 from jeras.layers import Activation, Dense, Dropout
-from jeras.models import Sequential, load_model, model_from_config, model_from_json
+from jeras.models import Model, Sequential, load_model, model_from_config, model_from_json
 from jeras.saving import legacy, preprocess_weights_for_loading
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -504,3 +504,27 @@ def test_interleaved_optimizer_slots_are_put_in_keras2_order():
     assert [float(v.flat[0]) for v in ordered] == [5, 0, 0, 1, 1]
     keras2 = ["Adam/iterations:0", "training/Adam/Variable:0", "training/Adam/Variable_1:0"]
     assert legacy.order_optimizer_weights(keras2, values[:3]) == values[:3]
+
+
+def test_nested_model_entry_lists_trainable_weights_first(tmp_path):
+    def build():
+        inner = Sequential([layers_module.Dense(3, input_shape=(4,), name="d_a"),
+                            layers_module.BatchNormalization(name="bn"),
+                            layers_module.Dense(2, name="d_b")], name="inner")
+        x = layers_module.Input(shape=(4,), name="x")
+        return Model(x, layers_module.Dense(1, name="top")(inner(x)))
+
+    model = build()
+    rng = np.random.RandomState(3)
+    model.set_weights([rng.rand(*w.shape).astype("float32") + 0.5 for w in model.get_weights()])
+    path = tmp_path / "nested.h5"
+    model.save_weights(str(path))
+    with h5py.File(path, "r") as f:
+        names = [n.decode() if isinstance(n, bytes) else n
+                 for n in f["inner"].attrs["weight_names"]]
+    assert names == ["d_a/kernel:0", "d_a/bias:0", "bn/gamma:0", "bn/beta:0", "d_b/kernel:0",
+                     "d_b/bias:0", "bn/moving_mean:0", "bn/moving_variance:0"]
+    clone = build()
+    clone.load_weights(str(path))
+    x = rng.rand(5, 4).astype("float32")
+    np.testing.assert_allclose(clone.predict(x), model.predict(x), rtol=1e-6)
