@@ -5,15 +5,19 @@ import sys
 from jeras.cli import demo, main
 
 
-def test_demo_reaches_90_percent_on_the_digits(capsys):
-    results = demo(epochs=30, verbose=0)
-    assert results["mlp"] >= 0.90
+def test_demo_reaches_90_percent_on_the_digits(capsys, tmp_path):
+    results = demo(epochs=30, verbose=0, run_dir=str(tmp_path))
+    assert results["mlp"] >= 0.90 and results["best_model"] >= 0.90
     assert results["softmax_regression"] >= 0.85
     out = capsys.readouterr().out
-    assert "test accuracy, MLP:" in out and "Total params:" in out
+    assert "test accuracy, MLP:" in out and "Total params:" in out and str(tmp_path) in out
+    rows = (tmp_path / "training.csv").read_text().splitlines()
+    assert rows[0].startswith("epoch,") and len(rows) >= 2
+    assert (tmp_path / "best_model.h5").stat().st_size > 0
+    assert any((tmp_path / "logs").iterdir())
 
 
-def test_command_line_help_and_bad_subcommand():
-    assert main(["demo", "--epochs", "1", "--verbose", "0"]) == 0
+def test_command_line_help_and_bad_subcommand(tmp_path):
+    assert main(["demo", "--epochs", "1", "--verbose", "0", "--run-dir", str(tmp_path)]) == 0
     done = subprocess.run([sys.executable, "-m", "jeras", "fly"], capture_output=True, text=True)
     assert done.returncode == 2 and "invalid choice" in done.stderr
