@@ -523,11 +523,14 @@ def in_top_k(predictions, targets, k):
 # (what Keras 2 users call) makes a run reproducible, as does
 # `jeras.utils.set_random_seed`.
 
+def random_seed() -> int:
+    """Draws a seed for `jax.random` from numpy's global RNG."""
+    return int(np.random.randint(0, 2**31 - 1))
+
+
 def rng_key(seed: int | None = None) -> jax.Array:
     """Returns a fresh `jax.random` key, from `seed` or from numpy's global RNG."""
-    if seed is None:
-        seed = int(np.random.randint(0, 2**31 - 1))
-    return jax.random.PRNGKey(int(seed))
+    return jax.random.PRNGKey(random_seed() if seed is None else int(seed))
 
 
 def np_random(seed: int | None = None) -> np.random.RandomState:
@@ -535,9 +538,7 @@ def np_random(seed: int | None = None) -> np.random.RandomState:
 
     Initializers sample on the host with it (no compilation per shape).
     """
-    if seed is None:
-        seed = int(np.random.randint(0, 2**31 - 1))
-    return np.random.RandomState(int(seed))
+    return np.random.RandomState(random_seed() if seed is None else int(seed))
 
 
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):

@@ -8,7 +8,6 @@ padded to full size and masked, so one compiled function serves every step.
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -164,32 +163,38 @@ def _slices(perm: jax.Array, valid: jax.Array, step: jax.Array, batch_size: int)
 def make_train_chunk(model: Any, batch_size: int, chunk: int) -> Callable:
     """Returns a jitted function running `chunk` train steps in one `lax.scan`.
 
-    Its arguments are `(state, data, perm, valid, start, hyper, key)`: `data`
-    is `(inputs, targets, sample_weights)` on the device, `perm` the epoch's
-    sample order padded to whole batches, `valid` which of its entries are
-    real, `start` the first step's index. Steps past the epoch's end are
-    skipped, so the last chunk of an epoch needs no other compilation.
+    Its arguments are `(state, data, perm, valid, start, hyper, seed, epoch)`:
+    `data` is `(inputs, targets, sample_weights)` on the device, `perm` the
+    epoch's sample order padded to whole batches, `valid` which of its
+    entries are real, `start` the first step's index, `seed` and `epoch`
+    where the steps' random keys come from. When `chunk` does not divide
+    the epoch's steps, steps past the end are skipped, so the epoch's last
+    chunk needs no other compilation.
     """
     train_step = make_train_step(model)
+    uses_rng = model.uses_rng
 
-    def run(state, data, perm, valid, start, hyper, key):
+    def run(state, data, perm, valid, start, hyper, seed, epoch):
         inputs, targets, sws = data
         steps = perm.shape[0] // batch_size
+        epoch_key = jax.random.fold_in(jax.random.PRNGKey(seed), epoch) if uses_rng else None
+
+        def active(state, step):
+            idx, mask = _slices(perm, valid, step, batch_size)
+            key = jax.random.fold_in(epoch_key, step) if uses_rng else None
+            return train_step(state, _batch(inputs, idx), _batch(targets, idx),
+                              _batch(sws, idx), mask, hyper, key)
 
         def body(state, i):
             step = start + i
-            idx, mask = _slices(perm, valid, step, batch_size)
+            if steps % chunk == 0:
+                return active(state, step)
+            _, logs_shape = jax.eval_shape(active, state, step)
 
-            def active(state):
-                return train_step(state, _batch(inputs, idx), _batch(targets, idx),
-                                  _batch(sws, idx), mask, hyper, jax.random.fold_in(key, step))
-
-            _, logs_shape = jax.eval_shape(active, state)
-
-            def idle(state):
+            def idle(state, step):
                 return state, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), logs_shape)
 
-            return lax.cond(step < steps, active, idle, state)
+            return lax.cond(step < steps, active, idle, state, step)
 
         return lax.scan(body, state, jnp.arange(chunk))
 
@@ -238,43 +243,3 @@ def make_predict_loop(model: Any, batch_size: int) -> Callable:
         return [o.reshape((-1,) + o.shape[2:]) for o in outputs]
 
     return jax.jit(run)
-
-
-@functools.partial(jax.jit, static_argnames=("n", "batch_size", "shuffle", "steps"))
-def epoch_order(fit_key: jax.Array, epoch: int | jax.Array, *, n: int, batch_size: int,
-                shuffle: bool | str, steps: int | None = None
-                ) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """The epoch's sample order padded to whole batches, its mask, and the epoch's step key.
-
-    # Arguments
-        fit_key: the `jax.random` key drawn when `fit` starts.
-        epoch: the epoch's index; the epoch's keys are folded from it.
-        n: number of samples.
-        batch_size: the batch size.
-        shuffle: True for a full permutation, `'batch'` to shuffle whole
-            batches (Keras 2's option for HDF5 data), False for none.
-        steps: when given, every one of `steps` steps takes all `n` samples
-            in order (Keras 2.2.4's `steps_per_epoch` with arrays).
-
-    # Returns
-        `(perm, valid, step_key)`: indices of shape `(steps * batch_size,)`,
-        which of them are real samples, and the key dropout draws from.
-    """
-    shuffle_key, step_key = jax.random.split(jax.random.fold_in(fit_key, epoch))
-    if steps is not None:
-        perm = jnp.tile(jnp.arange(n, dtype=jnp.int32), steps)
-        return perm, jnp.ones(perm.shape, bool), step_key
-    num_steps = -(-n // batch_size)
-    padded = num_steps * batch_size
-    if not shuffle:
-        order = jnp.arange(n, dtype=jnp.int32)
-    elif shuffle == "batch":
-        # As Keras 2.2.4: whole batches change places, the short last batch stays last.
-        full = n // batch_size
-        blocks = jax.random.permutation(shuffle_key, full)
-        order = (blocks[:, None] * batch_size + jnp.arange(batch_size)[None, :]).reshape(-1)
-        order = jnp.concatenate([order, jnp.arange(full * batch_size, n)]).astype(jnp.int32)
-    else:
-        order = jax.random.permutation(shuffle_key, n).astype(jnp.int32)
-    perm = jnp.zeros((padded,), jnp.int32).at[:n].set(order)
-    return perm, jnp.arange(padded) < n, step_key

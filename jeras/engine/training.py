@@ -11,7 +11,6 @@ import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import jax.numpy as jnp
 import numpy as np
 
 from jeras import backend as K
@@ -425,11 +424,10 @@ class Model(Network):
             self._init_optimizer_state()
         n = inputs[0].shape[0]
         fn = self._function("train", n, 1)
-        perm, valid, step_key = steps.epoch_order(K.rng_key(), 0, n=n, batch_size=n,
-                                                  shuffle=False)
+        perm, valid = training_arrays.epoch_order(0, 0, n, n, False)
         state = steps.TrainState(self._weights(), self.optimizer.state)
-        state, logs = fn(state, (inputs, targets, sws), perm, valid, jnp.int32(0),
-                         self.optimizer.hyper_values(), step_key)
+        state, logs = fn(state, (inputs, targets, sws), perm, valid, np.int32(0),
+                         self.optimizer.hyper_values(), np.int32(K.random_seed()), np.int32(0))
         self._set_state(state)
         values = [float(logs[k][0]) for k in self.metrics_names]
         return values[0] if len(values) == 1 else values

@@ -63,14 +63,13 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
                                  else num_steps)
     train = model._function("train", batch_size, chunk)
     device_data = _on_device(data)
-    fit_key = K.rng_key()
+    fit_seed = K.random_seed()
     model.stop_training = False
     callback_list.on_train_begin()
     for epoch in range(initial_epoch, epochs):
         callback_list.on_epoch_begin(epoch)
-        perm, valid, step_key = steps.epoch_order(
-            fit_key, epoch, n=n, batch_size=batch_size, shuffle=shuffle,
-            steps=num_steps if whole else None)
+        perm, valid = epoch_order(fit_seed, epoch, n, batch_size, shuffle,
+                                  num_steps if whole else None)
         start = 0
         while start < num_steps:
             count = min(chunk, num_steps - start)
@@ -79,8 +78,9 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
                 batch_logs = {"batch": start, "size": int(sizes[0])}
                 callback_list.on_batch_begin(start, batch_logs)
             state = steps.TrainState(model._weights(), model.optimizer.state)
-            state, logs = train(state, device_data, perm, valid, jnp.int32(start),
-                                model.optimizer.hyper_values(), step_key)
+            state, logs = train(state, device_data, perm, valid, np.int32(start),
+                                model.optimizer.hyper_values(), np.int32(fit_seed),
+                                np.int32(epoch))
             model._set_state(state)
             logs = {k: np.asarray(v)[:count] for k, v in jax.device_get(logs).items()}
             if per_batch:
@@ -103,6 +103,50 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
             break
     callback_list.on_train_end()
     return model.history
+
+
+def epoch_order(seed: int, epoch: int, n: int, batch_size: int, shuffle: bool | str,
+                steps: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The epoch's sample order, padded to whole batches, and the mask of real entries.
+
+    The order is drawn on the host from `(seed, epoch)`: moving these few
+    hundred kilobytes costs less than compiling a device sort would, and the
+    data itself stays on the device.
+
+    # Arguments
+        seed: the fit's seed; with `epoch` it fixes the order, so a resumed
+            fit (`initial_epoch`) shuffles as an uninterrupted one does.
+        epoch: the epoch's index.
+        n: number of samples.
+        batch_size: the batch size.
+        shuffle: True for a full permutation, `'batch'` to shuffle whole
+            batches (Keras 2's option for HDF5 data), False for none.
+        steps: when given, every one of `steps` steps takes all `n` samples
+            in order (Keras 2.2.4's `steps_per_epoch` with arrays).
+
+    # Returns
+        `(perm, valid)`: int32 indices of shape `(steps * batch_size,)` and
+        which of them are real samples.
+    """
+    if steps is not None:
+        perm = np.tile(np.arange(n, dtype=np.int32), steps)
+        return perm, np.ones(perm.shape, bool)
+    num_steps = -(-n // batch_size)
+    padded = num_steps * batch_size
+    rng = np.random.RandomState([seed, epoch])
+    if not shuffle:
+        order = np.arange(n, dtype=np.int32)
+    elif shuffle == "batch":
+        # As Keras 2.2.4: whole batches change places, the short last batch stays last.
+        full = n // batch_size
+        blocks = rng.permutation(full)
+        order = (blocks[:, None] * batch_size + np.arange(batch_size)[None, :]).reshape(-1)
+        order = np.concatenate([order, np.arange(full * batch_size, n)])
+    else:
+        order = rng.permutation(n)
+    perm = np.zeros(padded, np.int32)
+    perm[:n] = order
+    return perm, np.arange(padded) < n
 
 
 def test_loop(model: Any, data: tuple, batch_size: int, verbose: int = 0) -> list[float]:
