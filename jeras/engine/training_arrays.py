@@ -24,6 +24,19 @@ def _on_device(data: Any) -> Any:
     return jax.tree.map(jnp.asarray, data)
 
 
+def _chunk_size(num_steps: int) -> int:
+    """Steps per round trip for a live progress bar: about a tenth of the epoch.
+
+    A divisor of the epoch's steps is preferred when one is close, since the
+    train chunk then compiles without the branch that skips steps past the end.
+    """
+    target = -(-num_steps // _CHUNKS_PER_EPOCH)
+    for size in range(target, (target + 1) // 2 - 1, -1):
+        if size > 0 and num_steps % size == 0:
+            return size
+    return target
+
+
 def _batch_sizes(n: int, batch_size: int, first: int, count: int, whole: bool) -> np.ndarray:
     if whole:
         return np.full(count, n, dtype=np.int64)
@@ -59,8 +72,7 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
         "metrics": callback_metrics,
     })
     per_batch = callback_list.needs_batch_hooks()
-    chunk = 1 if per_batch else (-(-num_steps // _CHUNKS_PER_EPOCH) if verbose == 1
-                                 else num_steps)
+    chunk = 1 if per_batch else (_chunk_size(num_steps) if verbose == 1 else num_steps)
     train = model._function("train", batch_size, chunk)
     device_data = _on_device(data)
     fit_seed = K.random_seed()
