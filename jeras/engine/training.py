@@ -14,11 +14,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from jeras import backend as K
+from jeras import distribution as distribution_lib
 from jeras import losses as losses_module
 from jeras import metrics as metrics_module
 from jeras import optimizers as optimizers_module
 from jeras.callbacks import History
-from jeras.engine import steps, training_arrays
+from jeras.engine import steps, training_arrays, training_generator
 from jeras.engine.network import Network
 from jeras.engine.training_utils import (
     check_loss_and_target,
@@ -244,7 +245,7 @@ class Model(Network):
                                f"model.compile(optimizer, loss) before model.{method}()")
 
     def _function(self, kind: str, *key: Any) -> Callable:
-        cache_key = (kind,) + key
+        cache_key = (kind, distribution_lib.distribution()) + key
         if cache_key not in self._functions:
             makers = {"train": steps.make_train_chunk, "test": steps.make_test_loop,
                       "predict": steps.make_predict_loop}
@@ -262,7 +263,7 @@ class Model(Network):
             self._build_from_data(arrays)
         inputs = standardize_arrays(x, names, self._input_shapes(), "x")
         if not need_y:
-            return inputs, [], []
+            return distribution_lib.gather_processes((inputs, [], []))
         if y is None:
             raise ValueError("`y` is None: this method needs target data")
         spec = self._compiled_spec
@@ -282,7 +283,7 @@ class Model(Network):
         n = check_same_length(inputs, targets)
         sws = standardize_sample_weights(sample_weight, class_weight, targets, n,
                                          self.sample_weight_mode, self.output_names)
-        return inputs, targets, sws
+        return distribution_lib.gather_processes((inputs, targets, sws))
 
     # Training.
 
@@ -296,6 +297,9 @@ class Model(Network):
 
         # Arguments
             x: input data: a numpy array, or a list / dict of arrays for several inputs.
+                A generator or `Sequence` goes to `fit_generator` (then `y`
+                must be None, and `max_queue_size`, `workers` and
+                `use_multiprocessing` may be passed).
             y: target data, likewise.
             batch_size: samples per gradient update (default 32).
             epochs: index of the last epoch to train (training runs from
@@ -322,6 +326,13 @@ class Model(Network):
             RuntimeError: if the model is not compiled.
             ValueError / TypeError: for data or arguments that do not fit the model.
         """
+        if training_generator.is_data_source(x):
+            _no_y_with_source("fit", y, sample_weight=sample_weight)
+            return self.fit_generator(
+                x, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+                callbacks=callbacks, validation_data=validation_data,
+                validation_steps=validation_steps, class_weight=class_weight, shuffle=shuffle,
+                initial_epoch=initial_epoch, **kwargs)
         if "nb_epoch" in kwargs:
             warnings.warn("The `nb_epoch` argument in `fit` has been renamed `epochs`.",
                           stacklevel=2)
@@ -383,6 +394,9 @@ class Model(Network):
             The scalar loss when the model has no metrics, else the list
             `[loss, metric...]` in `model.metrics_names` order.
         """
+        if training_generator.is_data_source(x):
+            _no_y_with_source("evaluate", y, sample_weight=sample_weight)
+            return self.evaluate_generator(x, steps=steps, verbose=verbose)
         self._check_compiled("evaluate")
         batch_size = 32 if batch_size is None else check_positive_int(batch_size, "batch_size")
         data = self._standardize(x, y, sample_weight)
@@ -404,6 +418,8 @@ class Model(Network):
         # Returns
             A numpy array (a list of arrays for several outputs).
         """
+        if training_generator.is_data_source(x):
+            return self.predict_generator(x, steps=steps, verbose=verbose)
         batch_size = 32 if batch_size is None else check_positive_int(batch_size, "batch_size")
         inputs, _, _ = self._standardize(x, need_y=False)
         if steps is not None:
@@ -445,6 +461,116 @@ class Model(Network):
         outputs = training_arrays.predict_loop(self, inputs, inputs[0].shape[0], verbose=0)
         return outputs[0] if len(outputs) == 1 else outputs
 
+    # Generators and Sequences (the loops live in `training_generator.py`).
+
+    def fit_generator(self, generator: Any, steps_per_epoch: int | None = None, epochs: int = 1,
+                      verbose: int = 1, callbacks: list | None = None,
+                      validation_data: Any = None, validation_steps: int | None = None,
+                      class_weight: Any = None, max_queue_size: int = 10, workers: int = 1,
+                      use_multiprocessing: bool = False, shuffle: bool = True,
+                      initial_epoch: int = 0) -> History:
+        """Trains the model on batches read from a Python generator or a `Sequence`.
+
+        Each batch trains as one gradient update; batches may differ in size
+        (a short batch is padded and masked, so it compiles nothing new).
+        Only `max_queue_size` batches wait in memory, so data larger than
+        memory trains from a generator that reads it piece by piece.
+
+        # Arguments
+            generator: a generator (or iterator) yielding `(x, y)` or
+                `(x, y, sample_weight)` forever, or a `jeras.utils.Sequence`.
+            steps_per_epoch: batches per epoch; default `len(generator)` for
+                a `Sequence`, required for a generator.
+            epochs: index of the last epoch to train.
+            verbose: 0 silent, 1 progress bar (counting steps), 2 one line per epoch.
+            callbacks: list of `jeras.callbacks.Callback`.
+            validation_data: a generator or `Sequence` of validation batches,
+                or arrays `(x_val, y_val)` / `(x_val, y_val, val_sample_weight)`.
+            validation_steps: batches of validation per epoch when
+                `validation_data` is a generator (default `len()` of a `Sequence`).
+            class_weight: dict mapping class index to a weight for the loss.
+            max_queue_size: batches read ahead at most.
+            workers: reading threads; 0 reads on the training thread. Several
+                threads read a `Sequence` in parallel; a generator is read by one.
+            use_multiprocessing: accepted for Keras 2 scripts; warns once, as
+                jeras reads with threads.
+            shuffle: read a `Sequence`'s batches in a new random order each epoch.
+            initial_epoch: epoch at which to start (for resuming).
+
+        # Returns
+            The `History` callback.
+
+        # Raises
+            RuntimeError: if the model is not compiled.
+            ValueError: a generator without `steps_per_epoch`, a generator
+                that stops early or yields something other than `(x, y[, w])`,
+                or a batch that does not fit the model (the message names the
+                step and epoch). What the generator itself raises comes
+                through unchanged, with a note naming the step.
+        """
+        self._check_compiled("fit_generator")
+        return training_generator.fit_generator(
+            self, generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+            callbacks=callbacks, validation_data=validation_data,
+            validation_steps=validation_steps, class_weight=class_weight,
+            max_queue_size=max_queue_size, workers=workers,
+            use_multiprocessing=use_multiprocessing, shuffle=shuffle,
+            initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator: Any, steps: int | None = None,
+                           max_queue_size: int = 10, workers: int = 1,
+                           use_multiprocessing: bool = False, verbose: int = 0) -> Any:
+        """Returns the loss and metrics over batches read from a generator or `Sequence`.
+
+        # Arguments
+            generator: yields `(x, y)` or `(x, y, sample_weight)`; or a `Sequence`.
+            steps: batches to read; default `len(generator)` for a `Sequence`.
+            max_queue_size, workers, use_multiprocessing: as for `fit_generator`.
+            verbose: 0 or 1 (progress bar).
+
+        # Returns
+            The scalar loss, or `[loss, metric...]`: per-batch values averaged
+            with the batch sizes as weights, as Keras 2 does.
+
+        # Raises
+            RuntimeError: if the model is not compiled.
+            ValueError: as for `fit_generator`.
+        """
+        self._check_compiled("evaluate_generator")
+        return training_generator.evaluate_generator(
+            self, generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
+            use_multiprocessing=use_multiprocessing, verbose=verbose)
+
+    def predict_generator(self, generator: Any, steps: int | None = None,
+                          max_queue_size: int = 10, workers: int = 1,
+                          use_multiprocessing: bool = False, verbose: int = 0) -> Any:
+        """Returns the model's outputs for input batches read from a generator or `Sequence`.
+
+        # Arguments
+            generator: yields input batches `x` (or tuples whose first item is
+                `x`); or a `Sequence`.
+            steps: batches to read; default `len(generator)` for a `Sequence`.
+            max_queue_size, workers, use_multiprocessing: as for `fit_generator`.
+            verbose: 0 or 1 (progress bar).
+
+        # Returns
+            The outputs of all batches, concatenated: a numpy array, or a list
+            of them for several outputs.
+
+        # Raises
+            ValueError: as for `fit_generator`.
+        """
+        return training_generator.predict_generator(
+            self, generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
+            use_multiprocessing=use_multiprocessing, verbose=verbose)
+
+
+def _no_y_with_source(method: str, y: Any, **others: Any) -> None:
+    """A generator yields its own targets; `y` or weights beside it are a mistake."""
+    given = (["y"] if y is not None else []) + [k for k, v in others.items() if v is not None]
+    if given:
+        raise ValueError(f"{method}: {', '.join(f'`{g}`' for g in given)} must be None when `x` "
+                         f"is a generator or Sequence, which yields `(x, y[, sample_weight])`")
 
 
 def _is_builtin_loss(fn: Callable) -> bool:

@@ -1,10 +1,11 @@
-"""Utilities: `to_categorical`, `normalize`, `set_random_seed`, `Progbar`."""
+"""Utilities: `to_categorical`, `normalize`, `Sequence`, `get_file`, `plot_model`, `Progbar`."""
 from __future__ import annotations
 
 import random
 
 import numpy as np
 
+from jeras.utils.data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, get_file
 from jeras.utils.generic_utils import Progbar
 from jeras.utils.np_utils import normalize, to_categorical
 
@@ -27,4 +28,5 @@ def set_random_seed(seed: int) -> None:
     np.random.seed(int(seed))
 
 
-__all__ = ["Progbar", "normalize", "set_random_seed", "to_categorical"]
+__all__ = ["GeneratorEnqueuer", "OrderedEnqueuer", "Progbar", "Sequence", "get_file", "normalize",
+           "set_random_seed", "to_categorical"]
