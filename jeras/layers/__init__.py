@@ -11,6 +11,7 @@ from jeras.layers.convolutional import *  # noqa: F403
 from jeras.layers.core import *  # noqa: F403
 from jeras.layers.cudnn_recurrent import *  # noqa: F403
 from jeras.layers.embeddings import *  # noqa: F403
+from jeras.layers.local import *  # noqa: F403
 from jeras.layers.merge import *  # noqa: F403
 from jeras.layers.noise import *  # noqa: F403
 from jeras.layers.normalization import *  # noqa: F403
