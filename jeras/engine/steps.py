@@ -16,6 +16,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from jeras import backend as K
+from jeras import distribution as distribution_lib
 
 
 class TrainState(NamedTuple):
@@ -151,7 +152,7 @@ def replace_weights(weights: list, index: list, values: list) -> list:
 
 
 def _batch(arrays: list, idx: jax.Array) -> list:
-    return [jnp.take(a, idx, axis=0) for a in arrays]
+    return [distribution_lib.shard_batch(jnp.take(a, idx, axis=0)) for a in arrays]
 
 
 def _slices(perm: jax.Array, valid: jax.Array, step: jax.Array, batch_size: int):
@@ -198,7 +199,7 @@ def make_train_chunk(model: Any, batch_size: int, chunk: int) -> Callable:
 
         return lax.scan(body, state, jnp.arange(chunk))
 
-    return jax.jit(run, donate_argnums=(0,))
+    return jax.jit(run, donate_argnums=(0,), **distribution_lib.jit_shardings(model, "train", run))
 
 
 def _in_order(step: jax.Array, batch_size: int, n: int) -> tuple[jax.Array, jax.Array]:
@@ -224,7 +225,7 @@ def make_test_loop(model: Any, batch_size: int) -> Callable:
         _, logs = lax.scan(body, None, jnp.arange(-(-n // batch_size)))
         return logs
 
-    return jax.jit(run)
+    return jax.jit(run, **distribution_lib.jit_shardings(model, "test", run))
 
 
 def make_predict_loop(model: Any, batch_size: int) -> Callable:
@@ -242,4 +243,4 @@ def make_predict_loop(model: Any, batch_size: int) -> Callable:
         _, outputs = lax.scan(body, None, jnp.arange(-(-n // batch_size)))
         return [o.reshape((-1,) + o.shape[2:]) for o in outputs]
 
-    return jax.jit(run)
+    return jax.jit(run, **distribution_lib.jit_shardings(model, "predict", run))

@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jeras import backend as K
 from jeras import callbacks as cbks
+from jeras import distribution as distribution_lib
 from jeras.engine import steps
 from jeras.utils.generic_utils import Progbar
 
@@ -21,7 +21,7 @@ _CHUNKS_PER_EPOCH = 10
 
 
 def _on_device(data: Any) -> Any:
-    return jax.tree.map(jnp.asarray, data)
+    return distribution_lib.place_data(data)
 
 
 def _chunk_size(num_steps: int) -> int:

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import h5py
+import jax
 import numpy as np
 
 from jeras import backend as K
@@ -293,6 +294,7 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
     """
     source = _describe(filepath)
     _require_built(model, "save the weights of", source)
+    if jax.process_index() != 0: return  # Several hosts, one file: process 0 writes it.
     with _writing(filepath, overwrite) as f:
         if f is not None:
             _write_layer_weights(f, model.layers)
@@ -366,6 +368,7 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True,
     """
     source = _describe(filepath)
     _require_built(model, "save", source)
+    if jax.process_index() != 0: return  # Several hosts, one file: process 0 writes it.
     model_config = json.dumps({"class_name": type(model).__name__, "config": model.get_config()},
                               default=json_default)
     compiled = include_optimizer and model.optimizer is not None \
