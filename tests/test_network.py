@@ -222,3 +222,54 @@ def test_rnn_initial_state_in_a_functional_model():
                                rtol=1e-5, atol=1e-6)
     lstm_config = next(c for c in model.get_config()["layers"] if c["class_name"] == "LSTM")
     assert len(lstm_config["inbound_nodes"][0]) == 3
+
+
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
+
+
+def test_save_and_reload_the_two_by_two_model(tmp_path):
+    from jeras.models import load_model
+    model = compiled(optimizers.SGD(lr=0.1))
+    xa, xb, y_cls, y_reg = data()
+    model.fit([xa, xb], [y_cls, y_reg], epochs=1, batch_size=8, verbose=0)
+    model.save(str(tmp_path / "two.h5"))
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        load_model(str(tmp_path / "two.h5"))
+    clone = load_model(str(tmp_path / "two.h5"), safe_mode=False)
+    for got, want in zip(clone.predict([xa, xb]), model.predict([xa, xb])):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert clone.metrics_names == model.metrics_names
+    np.testing.assert_allclose(clone.evaluate([xa, xb], [y_cls, y_reg], verbose=0),
+                               model.evaluate([xa, xb], [y_cls, y_reg], verbose=0), rtol=1e-6)
+
+
+def test_functional_model_saved_by_tf_keras_loads_and_predicts():
+    from jeras.models import load_model
+    ref = np.load(FIXTURES / "tf_keras_functional.npz")
+    model = load_model(str(FIXTURES / "tf_keras_functional.h5"))
+    cls, reg = model.predict([ref["xa"], ref["xb"]])
+    np.testing.assert_allclose(cls, ref["cls"], atol=1e-6)
+    np.testing.assert_allclose(reg, ref["reg"], atol=1e-6)
+    assert model.metrics_names == ["loss", "cls_loss", "reg_loss", "cls_acc"]
+    model.fit([ref["xa"], ref["xb"]], [ref["y_cls"], ref["y_reg"]], epochs=1, verbose=0)
+
+
+@pytest.mark.interop
+def test_live_functional_round_trip_with_tf_keras(tmp_path):
+    tf_keras = pytest.importorskip("tf_keras")
+    from jeras.models import load_model
+    a, b = Input(shape=(3,), name="in_a"), Input(shape=(3,), name="in_b")
+    shared = Dense(4, activation="tanh", name="shared")
+    joined = Concatenate(name="join")([shared(a), shared(b)])
+    model = Model([a, b], [Dense(2, activation="softmax", name="cls")(joined),
+                           Dense(1, name="reg")(shared(b))])
+    model.compile("sgd", ["categorical_crossentropy", "mse"], loss_weights=[1.0, 0.5])
+    xa, xb, _, _ = data(6)
+    model.save(str(tmp_path / "ours.h5"))
+    theirs = tf_keras.models.load_model(str(tmp_path / "ours.h5"))
+    for got, want in zip(theirs.predict([xa, xb], verbose=0), model.predict([xa, xb])):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    theirs.save(str(tmp_path / "theirs.h5"))
+    back = load_model(str(tmp_path / "theirs.h5"))
+    for got, want in zip(back.predict([xa, xb]), model.predict([xa, xb])):
+        np.testing.assert_allclose(got, want, atol=1e-6)

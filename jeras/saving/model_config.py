@@ -307,7 +307,8 @@ def _loss(loss: Any, custom_objects: Mapping[str, Any]) -> Any:
     return loss
 
 
-def _metrics(metrics: Any, custom_objects: Mapping[str, Any], output_names: list[str]) -> Any:
+def _metrics(metrics: Any, custom_objects: Mapping[str, Any], output_names: list[str],
+             prefix: str = "") -> Any:
     if metrics is None:
         return None
     if isinstance(metrics, dict):
@@ -318,12 +319,13 @@ def _metrics(metrics: Any, custom_objects: Mapping[str, Any], output_names: list
         if len(metrics) == 1:
             return _metrics(metrics[0], custom_objects, output_names)
         if len(metrics) == len(output_names):
-            return {name: _metrics(items, custom_objects, output_names)
+            return {name: _metrics(items, custom_objects, output_names, prefix=f"{name}_")
                     for name, items in zip(output_names, metrics)}
-    return [_metric(m, custom_objects) for m in metrics]
+    # tf.keras writes None for an output that has no metrics.
+    return [_metric(m, custom_objects, prefix) for m in metrics if m is not None]
 
 
-def _metric(metric: Any, custom_objects: Mapping[str, Any]) -> Any:
+def _metric(metric: Any, custom_objects: Mapping[str, Any], prefix: str = "") -> Any:
     if isinstance(metric, str):
         return custom_objects.get(metric, metric)
     if isinstance(metric, dict) and "class_name" in metric:
@@ -331,8 +333,10 @@ def _metric(metric: Any, custom_objects: Mapping[str, Any]) -> Any:
             return deserialize_keras_object(metric, {}, custom_objects, "metric")
         settings = metric.get("config", {})
         if metric["class_name"] == "MeanMetricWrapper" and isinstance(settings.get("fn"), str):
-            # 'acc'/'accuracy' keep resolving from the loss, as they did when saved.
-            name = settings.get("name")
+            # 'acc'/'accuracy' keep resolving from the loss, as they did when saved;
+            # tf.keras names a metric of one output '<output>_acc'.
+            name = settings.get("name") or ""
+            name = name[len(prefix):] if prefix and name.startswith(prefix) else name
             return name if name in ("acc", "accuracy") else settings["fn"]
         raise ValueError(f"metric {metric['class_name']!r} has no Keras 2.2.4 equivalent; pass "
                          "it in `custom_objects`")
