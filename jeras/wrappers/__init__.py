@@ -1,0 +1,1 @@
+"""Wrappers that let jeras models serve other libraries' APIs (`keras.wrappers`)."""
