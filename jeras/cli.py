@@ -1,4 +1,5 @@
-"""The `jeras` command: `jeras demo` trains the seed tutorial's models on real digits."""
+"""The `jeras` command: `jeras demo` trains the seed tutorial's models on real digits;
+`jeras run SCRIPT [ARGS...]` runs a Keras 2 script unchanged, with jeras as `keras`."""
 from __future__ import annotations
 
 import argparse
@@ -90,9 +91,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo_parser.add_argument("--epochs", type=int, default=30)
     demo_parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     demo_parser.add_argument("--run-dir", default=None, help="folder for the run's files")
+    run_parser = sub.add_parser("run", help="run a Keras 2 script with jeras serving `keras`")
+    run_parser.add_argument("script", help="path of the Python script")
+    run_parser.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        demo(epochs=args.epochs, verbose=args.verbose, run_dir=args.run_dir)
+    if args.command == "run":
+        from jeras.compat import run_main
+        return run_main(args.script, args.args)
+    demo(epochs=args.epochs, verbose=args.verbose, run_dir=args.run_dir)
     return 0
 
 
