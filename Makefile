@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint
+.PHONY: demo test lint graphviz
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -14,10 +14,21 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+# plot_model draws with Graphviz's `dot`, a system package: installed here when
+# missing and running as root; otherwise plot_model says what to install.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq graphviz >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq graphviz >/dev/null 2>&1; } || \
+	    echo "note: installing Graphviz failed; plot_model and the demo's model.png need it"; \
+	  else echo "note: Graphviz is not installed; plot_model and the demo's model.png need it"; fi; }
+
+demo: $(STAMP) graphviz
 	$(VENV)/bin/jeras demo
 
-test: $(STAMP)
+test: $(STAMP) graphviz
 	$(PY) -m ruff check jeras tests
 	$(PY) -m pytest -q
 

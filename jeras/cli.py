@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
 def demo(epochs: int = 30, verbose: int = 1, run_dir: str | None = None) -> dict:
@@ -21,7 +22,9 @@ def demo(epochs: int = 30, verbose: int = 1, run_dir: str | None = None) -> dict
             the current directory.
 
     # Returns
-        A dict: test accuracies `softmax_regression` and `mlp`, and `run_dir`.
+        A dict: test accuracies `softmax_regression`, `mlp` and `best_model`,
+        `run_dir`, and the pictures' paths `learning_curves` and `model_plot`
+        (absent when Graphviz is missing).
     """
     import os
     import time
@@ -32,7 +35,7 @@ def demo(epochs: int = 30, verbose: int = 1, run_dir: str | None = None) -> dict
     from jeras.datasets import digits
     from jeras.layers import Activation, Dense, Dropout
     from jeras.models import Sequential, load_model
-    from jeras.utils import set_random_seed, to_categorical
+    from jeras.utils import plot_model, set_random_seed, to_categorical
 
     set_random_seed(1337)
     (x_train, y_train), (x_test, y_test) = digits.load_data()
@@ -62,7 +65,7 @@ def demo(epochs: int = 30, verbose: int = 1, run_dir: str | None = None) -> dict
     run_dir = run_dir or os.path.abspath(time.strftime("jeras-demo-%Y%m%d-%H%M%S"))
     os.makedirs(run_dir, exist_ok=True)
     best = os.path.join(run_dir, "best_model.h5")
-    mlp.fit(x_train, y_train, batch_size=32, epochs=epochs, verbose=verbose,
+    history = mlp.fit(x_train, y_train, batch_size=32, epochs=epochs, verbose=verbose,
             validation_split=0.1, callbacks=[
                 callbacks.ModelCheckpoint(best, monitor="val_loss", save_best_only=True),
                 callbacks.CSVLogger(os.path.join(run_dir, "training.csv")),
@@ -73,14 +76,72 @@ def demo(epochs: int = 30, verbose: int = 1, run_dir: str | None = None) -> dict
     results["mlp"] = float(mlp.evaluate(x_test, y_test, verbose=0)[1])
     results["best_model"] = float(load_model(best).evaluate(x_test, y_test, verbose=0)[1])
     results["run_dir"] = run_dir
+    results["learning_curves"] = plot_history(history, os.path.join(run_dir,
+                                                                    "learning_curves.png"))
+    try:
+        plot_model(mlp, to_file=os.path.join(run_dir, "model.png"), show_shapes=True)
+        results["model_plot"] = os.path.join(run_dir, "model.png")
+    except (ImportError, OSError) as e:
+        # The pictures are a bonus: a machine without Graphviz still runs the demo.
+        print(f"model.png not drawn: {e}")
     predicted = np.argmax(mlp.predict(x_test[:10]), axis=1)
     print(f"\nfirst test digits: {np.argmax(y_test[:10], axis=1).tolist()}")
     print(f"MLP predicts:      {predicted.tolist()}")
     print(f"\ntest accuracy, softmax regression: {results['softmax_regression']:.4f}")
     print(f"test accuracy, MLP:                {results['mlp']:.4f}")
     print(f"test accuracy, best checkpoint:    {results['best_model']:.4f}")
-    print(f"\nrun folder: {run_dir} (best_model.h5, training.csv, TensorBoard logs/)")
+    print(f"\nrun folder: {run_dir} (best_model.h5, training.csv, TensorBoard logs/, "
+          f"learning_curves.png, model.png)")
     return results
+
+
+def plot_history(history: Any, path: str) -> str:
+    """Draws a History's learning curves (loss, then each metric; train and validation).
+
+    Uses matplotlib's Agg canvas directly, so no display and no global
+    backend setting is involved; writes a temporary file, then renames it.
+
+    # Arguments
+        history: the `History` returned by `fit`.
+        path: the `.png` file to write.
+
+    # Returns
+        `path`.
+    """
+    import os
+    import tempfile
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from jeras.utils.data_utils import publish
+
+    logs = history.history
+    names = [k for k in logs if not k.startswith("val_")]
+    names = ["loss"] + [k for k in names if k != "loss"]
+    figure = Figure(figsize=(5 * len(names), 4), dpi=100)
+    FigureCanvasAgg(figure)
+    epochs = [e + 1 for e in history.epoch]
+    for i, name in enumerate(names, start=1):
+        axes = figure.add_subplot(1, len(names), i)
+        axes.plot(epochs, logs[name], label=f"train {name}")
+        if "val_" + name in logs:
+            axes.plot(epochs, logs["val_" + name], label=f"validation {name}")
+        axes.set_xlabel("epoch")
+        axes.set_title(name)
+        axes.grid(alpha=0.3)
+        axes.legend()
+    figure.tight_layout()
+    fd, tmp = tempfile.mkstemp(prefix=".curves-", suffix=".png",
+                               dir=os.path.dirname(os.path.abspath(path)))
+    os.close(fd)
+    try:
+        figure.savefig(tmp, format="png")
+        publish(tmp, path)
+    except BaseException:
+        os.remove(tmp)
+        raise
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,9 @@ import numpy as np
 
 from jeras.utils.data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, get_file
 from jeras.utils.generic_utils import Progbar
+from jeras.utils.multi_gpu_utils import multi_gpu_model as multi_gpu_model
 from jeras.utils.np_utils import normalize, to_categorical
+from jeras.utils.vis_utils import model_to_dot, plot_model
 
 
 def set_random_seed(seed: int) -> None:
@@ -28,5 +30,5 @@ def set_random_seed(seed: int) -> None:
     np.random.seed(int(seed))
 
 
-__all__ = ["GeneratorEnqueuer", "OrderedEnqueuer", "Progbar", "Sequence", "get_file", "normalize",
-           "set_random_seed", "to_categorical"]
+__all__ = ["GeneratorEnqueuer", "OrderedEnqueuer", "Progbar", "Sequence", "get_file",
+           "model_to_dot", "normalize", "plot_model", "set_random_seed", "to_categorical"]

@@ -132,6 +132,18 @@ def _extract_archive(file_path: str, path: str = ".", archive_format: Any = "aut
     return False
 
 
+def publish(tmp: str, path: str) -> None:
+    """Renames a finished temporary file to `path`, with the permissions a new file would get.
+
+    `tempfile.mkstemp` makes files only the owner can read; the renamed
+    file should be as readable as one written with `open`.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
 def _download(origin: str, fpath: str) -> None:
     """Streams `origin` into a temporary file beside `fpath`, then renames it."""
     import requests
@@ -149,7 +161,7 @@ def _download(origin: str, fpath: str) -> None:
                 out.write(chunk)
                 done += len(chunk)
                 bar.update(done)
-        os.replace(tmp, fpath)
+        publish(tmp, fpath)
     except BaseException:
         os.remove(tmp)
         raise
