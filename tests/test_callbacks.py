@@ -146,21 +146,6 @@ def test_stop_training_from_epoch_end():
 
 # ----- The callbacks of issue #4: shared data, a stand-in model for fed logs. -----
 
-def saving_available():
-    """Whether the HDF5 saving package (written in parallel) and `load_model` exist yet."""
-    import jeras.models
-
-    here = os.path.dirname(callbacks.__file__)
-    return (os.path.exists(os.path.join(here, "saving", "__init__.py"))
-            and hasattr(jeras.models, "load_model"))
-
-
-needs_saving = pytest.mark.skipif(
-    not saving_available(),
-    reason="ModelCheckpoint writes through jeras.saving and jeras.models.load_model "
-           "(the HDF5 saving work), not there yet")
-
-
 def regression_data(n=32, seed=0):
     rng = np.random.RandomState(seed)
     x = rng.rand(n, 2).astype("float32")
@@ -272,7 +257,6 @@ def weights_log():
     return cb, record
 
 
-@needs_saving
 def test_checkpoint_seed_example_keeps_the_best_epoch(tmp_path, capsys):
     from jeras.models import load_model
 
@@ -734,21 +718,19 @@ def test_failing_callback_leaves_complete_files(tmp_path):
         if epoch == 1:
             raise Boom("epoch 1")
 
-    saving = saving_available()
-    cbs = [callbacks.CSVLogger(str(tmp_path / "log.csv"))]
-    if saving:
-        cbs.append(callbacks.ModelCheckpoint(str(tmp_path / "m.h5")))
+    cbs = [callbacks.CSVLogger(str(tmp_path / "log.csv")),
+           callbacks.ModelCheckpoint(str(tmp_path / "m.h5"))]
     with pytest.raises(Boom, match="epoch 1"):
         model.fit(X, Y, batch_size=8, epochs=3, verbose=0, validation_data=(XV, YV),
                   callbacks=cbs + [callbacks.LambdaCallback(on_epoch_end=explode)])
     lines = open(tmp_path / "log.csv").read().splitlines()
     assert len(lines) == 3 and all(len(line.split(",")) == 5 for line in lines)
     assert open(tmp_path / "log.csv", newline="").read().endswith("\r\n")
-    if saving:
-        from jeras.models import load_model
+    from jeras.models import load_model
 
-        for a, b in zip(load_model(str(tmp_path / "m.h5")).get_weights(), model.get_weights()):
-            np.testing.assert_allclose(a, b)
+    for a, b in zip(load_model(str(tmp_path / "m.h5")).get_weights(), model.get_weights()):
+        np.testing.assert_allclose(a, b)
+    assert sorted(os.listdir(tmp_path)) == ["log.csv", "m.h5"]
 
 
 def test_validation_data_reaches_callbacks_and_a_batch_stop_skips_validation():
@@ -772,3 +754,14 @@ def test_validation_data_reaches_callbacks_and_a_batch_stop_skips_validation():
     history = model.fit(x, y, batch_size=2, epochs=3, verbose=0, validation_data=(vx, vy),
                         callbacks=[StopAtFirstBatch()])
     assert history.epoch == [0] and "val_loss" not in history.history
+
+
+@pytest.mark.interop
+def test_checkpoint_file_loads_in_tf_keras(tmp_path):
+    tf_keras = pytest.importorskip("tf_keras")
+    model = small_compiled()
+    path = str(tmp_path / "best.h5")
+    model.fit(X, Y, batch_size=8, epochs=2, verbose=0, validation_data=(XV, YV),
+              callbacks=[callbacks.ModelCheckpoint(path, save_best_only=True)])
+    theirs = tf_keras.models.load_model(path)
+    np.testing.assert_allclose(theirs.predict(XV, verbose=0), model.predict(XV), atol=1e-6)
