@@ -27,6 +27,7 @@ process 0 alone.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
@@ -345,29 +346,39 @@ def shard_batch(x: jax.Array) -> jax.Array:
     return jax.lax.with_sharding_constraint(x, _distribution.batch_sharding())
 
 
-def jit_shardings(model: Any, kind: str, fn: Callable) -> dict:
-    """The `jax.jit` sharding arguments of one of the engine's step functions.
+def jit(fn: Callable, model: Any, kind: str, **kwargs: Any) -> Callable:
+    """`jax.jit(fn, **kwargs)`, laid out by the current distribution.
 
     `fn`'s first argument is the train state (`kind='train'`) or the weight
     lists (`'test'`, `'predict'`); it goes in and comes out laid out by the
     distribution. The other arguments keep the layout they arrive with; the
     logs and predictions come out replicated, so every process can read them.
-
-    # Returns
-        A dict of `jax.jit` keyword arguments, empty without a distribution.
+    The first argument is put in its layout before each call: the arrays then
+    carry the mesh from the first call on, and the function compiles once.
     """
     if _distribution is None:
-        return {}
+        return jax.jit(fn, **kwargs)
+    shardings = _first_argument_shardings(model, kind)
+    rest = (None,) * (fn.__code__.co_argcount - 1)
+    out = (shardings, _distribution.replicated) if kind == "train" else _distribution.replicated
+    jitted = jax.jit(fn, in_shardings=(shardings,) + rest, out_shardings=out, **kwargs)
+
+    @functools.wraps(fn)
+    def call(first: Any, *args: Any) -> Any:
+        return jitted(jax.device_put(first, shardings), *args)
+
+    return call
+
+
+def _first_argument_shardings(model: Any, kind: str) -> Any:
     weights = [[_distribution.weight_sharding(path, np.shape(v)) for path, v in
                 zip(_weight_paths(layer), layer._values)] for layer in model.layers]
-    rest = (None,) * (fn.__code__.co_argcount - 1)
     if kind != "train":
-        return {"in_shardings": (weights,) + rest, "out_shardings": _distribution.replicated}
+        return weights
     from jeras.engine.steps import TrainState
     index = model._trainable_index
     trainable = [(weights[li][wi], np.shape(model.layers[li]._values[wi])) for li, wi in index]
-    state = TrainState(weights, _slot_shardings(model.optimizer.state, trainable))
-    return {"in_shardings": (state,) + rest, "out_shardings": (state, _distribution.replicated)}
+    return TrainState(weights, _slot_shardings(model.optimizer.state, trainable))
 
 
 def _slot_shardings(opt_state: Any, trainable: list) -> Any:

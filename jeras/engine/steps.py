@@ -199,7 +199,7 @@ def make_train_chunk(model: Any, batch_size: int, chunk: int) -> Callable:
 
         return lax.scan(body, state, jnp.arange(chunk))
 
-    return jax.jit(run, donate_argnums=(0,), **distribution_lib.jit_shardings(model, "train", run))
+    return distribution_lib.jit(run, model, "train", donate_argnums=(0,))
 
 
 def _in_order(step: jax.Array, batch_size: int, n: int) -> tuple[jax.Array, jax.Array]:
@@ -225,7 +225,7 @@ def make_test_loop(model: Any, batch_size: int) -> Callable:
         _, logs = lax.scan(body, None, jnp.arange(-(-n // batch_size)))
         return logs
 
-    return jax.jit(run, **distribution_lib.jit_shardings(model, "test", run))
+    return distribution_lib.jit(run, model, "test")
 
 
 def make_predict_loop(model: Any, batch_size: int) -> Callable:
@@ -243,4 +243,4 @@ def make_predict_loop(model: Any, batch_size: int) -> Callable:
         _, outputs = lax.scan(body, None, jnp.arange(-(-n // batch_size)))
         return [o.reshape((-1,) + o.shape[2:]) for o in outputs]
 
-    return jax.jit(run, **distribution_lib.jit_shardings(model, "predict", run))
+    return distribution_lib.jit(run, model, "predict")
