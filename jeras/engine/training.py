@@ -327,7 +327,8 @@ class Model(Network):
             ValueError / TypeError: for data or arguments that do not fit the model.
         """
         if training_generator.is_data_source(x):
-            _no_y_with_source("fit", y, sample_weight=sample_weight)
+            _no_y_with_source("fit", y, sample_weight=sample_weight,
+                              validation_split=validation_split or None)
             return self.fit_generator(
                 x, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
                 callbacks=callbacks, validation_data=validation_data,
@@ -566,7 +567,7 @@ class Model(Network):
 
 
 def _no_y_with_source(method: str, y: Any, **others: Any) -> None:
-    """A generator yields its own targets; `y` or weights beside it are a mistake."""
+    """A generator yields its own targets; `y`, weights or a split beside it are a mistake."""
     given = (["y"] if y is not None else []) + [k for k, v in others.items() if v is not None]
     if given:
         raise ValueError(f"{method}: {', '.join(f'`{g}`' for g in given)} must be None when `x` "
