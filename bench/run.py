@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         results[name] = {}
         for system in systems:
-            runs = [run_child(system, name, args.gpu, args.timeout) for _ in range(args.repeats)]
+            repeats = table[name].repeats or args.repeats
+            runs = [run_child(system, name, args.gpu, args.timeout) for _ in range(repeats)]
             ok = [r for r in runs if "error" not in r]
             if not ok:
                 results[name][system] = {"error": runs[-1]["error"]}

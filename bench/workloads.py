@@ -27,6 +27,8 @@ class Workload:
     samples: int = 60000
     epochs: int = 3
     hidden: int = 512
+    #: Repeats when a run takes minutes on a small CPU machine (None: the run's --repeats).
+    repeats: int | None = None
 
 
 WORKLOADS = {w.name: w for w in [
@@ -34,8 +36,8 @@ WORKLOADS = {w.name: w for w in [
     Workload("softmax_b128", "softmax", 128),
     Workload("mlp_b128", "mlp", 128),
     Workload("mlp_b128_callbacks", "mlp", 128, callbacks=True),
-    Workload("cnn_b128", "cnn", 128),
-    Workload("lstm_b128", "lstm", 128),
+    Workload("cnn_b128", "cnn", 128, epochs=2, repeats=1),
+    Workload("lstm_b128", "lstm", 128, epochs=2, repeats=1),
 ]}
 
 # Larger models for an accelerator, so the device rather than the host is the limit.

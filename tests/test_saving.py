@@ -528,3 +528,11 @@ def test_nested_model_entry_lists_trainable_weights_first(tmp_path):
     clone.load_weights(str(path))
     x = rng.rand(5, 4).astype("float32")
     np.testing.assert_allclose(clone.predict(x), model.predict(x), rtol=1e-6)
+
+
+def test_unknown_layer_class_names_the_layer_and_the_jeras_version(tmp_path):
+    model = Sequential([Dense(2, input_shape=(3,), name="d")])
+    config = json.loads(model.to_json())
+    config["config"]["layers"][0]["class_name"] = "FancyLayer"
+    with pytest.raises(ValueError, match=rf"FancyLayer.*jeras {jeras.__version__}"):
+        model_from_json(json.dumps(config))

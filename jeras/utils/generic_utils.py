@@ -74,8 +74,10 @@ def deserialize_keras_object(identifier: Any, module_objects: Mapping[str, Any],
         class_name = identifier["class_name"]
         cls = custom_objects.get(class_name) or module_objects.get(class_name)
         if cls is None:
+            from jeras import __version__  # generic_utils loads while jeras initialises
             raise ValueError(
-                f"Unknown {printable_module_name}: {class_name!r}. Known: "
+                f"Unknown {printable_module_name}: {class_name!r} (jeras {__version__} has no "
+                f"such class; if it is yours, pass it in `custom_objects`). Known: "
                 f"{sorted(k for k in module_objects if not k.startswith('_'))}")
         config = identifier["config"]
         if hasattr(cls, "from_config"):
