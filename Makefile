@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint graphviz
+.PHONY: demo test lint graphviz bench bench-gpu
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -31,6 +31,17 @@ demo: $(STAMP) graphviz
 test: $(STAMP) graphviz
 	$(PY) -m ruff check jeras tests
 	$(PY) -m pytest -q
+
+# Benchmarks (not part of the README's two commands): extra systems to compare against.
+$(VENV)/.bench: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	touch $(VENV)/.bench
+
+bench: $(VENV)/.bench
+	$(PY) bench/run.py
+
+bench-gpu: $(VENV)/.bench
+	$(PY) bench/run.py --gpu --out bench/results_gpu.json
 
 lint: $(STAMP)
 	$(PY) -m ruff check jeras tests
