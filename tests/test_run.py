@@ -37,7 +37,7 @@ def fake_mnist(home):
         return x, y
 
     (home / "datasets").mkdir(parents=True)
-    (xt, yt), (xs, ys) = make(600), make(200)
+    (xt, yt), (xs, ys) = make(300), make(100)
     np.savez(home / "datasets" / "mnist.npz", x_train=xt, y_train=yt, x_test=xs, y_test=ys)
 
 
@@ -46,12 +46,12 @@ def test_classic_mnist_mlp_and_sequence_scripts_run_unchanged(tmp_path):
     env = {"KERAS_HOME": str(tmp_path / "keras_home")}
     done = jeras_run(os.path.join("examples", "05_mnist_mlp.py"), env=env)
     assert done.returncode == 0, done.stderr
-    assert "600 train samples" in done.stdout and "Total params: 669,706" in done.stdout
+    assert "300 train samples" in done.stdout and "Total params: 669,706" in done.stdout
     assert "Epoch 20/20" in done.stdout
     assert float(done.stdout.split("Test accuracy:")[1].split()[0]) >= 0.9
     done = jeras_run(os.path.join("examples", "06_fit_generator_sequence.py"), "2", env=env)
     assert done.returncode == 0, done.stderr
-    assert "epochs trained: 2" in done.stdout and "predictions: (200, 10)" in done.stdout
+    assert "epochs trained: 2" in done.stdout and "predictions: (100, 10)" in done.stdout
     assert float(done.stdout.split("Test accuracy:")[1].split()[0]) >= 0.9
 
 
@@ -80,6 +80,7 @@ def test_argv_main_exit_codes_and_tracebacks(tmp_path):
 
 
 def test_missing_keras_names_fail_at_the_import(tmp_path, capsys):
+    before = {k: v for k, v in sys.modules.items() if k == "keras" or k.startswith("keras.")}
     script = write(tmp_path, """
         import warnings
         import keras
@@ -110,7 +111,9 @@ def test_missing_keras_names_fail_at_the_import(tmp_path, capsys):
     assert main(["run", other]) == 1
     assert "ImportError: keras.utils.io_utils is not available in jeras" in \
         capsys.readouterr().err
-    assert not [k for k in sys.modules if k == "keras" or k.startswith("keras.")]
+    # Whatever Keras other code had imported is as it was; no stand-in is left behind.
+    assert {k: v for k, v in sys.modules.items()
+            if k == "keras" or k.startswith("keras.")} == before
 
 
 def test_notebook_install_replaces_and_restores_an_installed_keras():
