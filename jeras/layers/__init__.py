@@ -8,6 +8,7 @@ from jeras.engine.input_layer import Input as Input
 from jeras.engine.input_layer import InputLayer as InputLayer
 from jeras.layers.advanced_activations import *  # noqa: F403
 from jeras.layers.convolutional import *  # noqa: F403
+from jeras.layers.convolutional_recurrent import *  # noqa: F403
 from jeras.layers.core import *  # noqa: F403
 from jeras.layers.cudnn_recurrent import *  # noqa: F403
 from jeras.layers.embeddings import *  # noqa: F403
