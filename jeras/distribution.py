@@ -346,6 +346,11 @@ def shard_batch(x: jax.Array) -> jax.Array:
     return jax.lax.with_sharding_constraint(x, _distribution.batch_sharding())
 
 
+def shard_all(arrays: list) -> list:
+    """`shard_batch` on each array of a batch's list."""
+    return [shard_batch(a) for a in arrays]
+
+
 def jit(fn: Callable, model: Any, kind: str, **kwargs: Any) -> Callable:
     """`jax.jit(fn, **kwargs)`, laid out by the current distribution.
 

@@ -15,6 +15,11 @@ def test_demo_reaches_90_percent_on_the_digits(capsys, tmp_path):
     assert rows[0].startswith("epoch,") and len(rows) >= 2
     assert (tmp_path / "best_model.h5").stat().st_size > 0
     assert any((tmp_path / "logs").iterdir())
+    curves = tmp_path / "learning_curves.png"
+    assert results["learning_curves"] == str(curves)
+    assert curves.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if "model_plot" in results:  # drawn when Graphviz's `dot` is installed
+        assert (tmp_path / "model.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_command_line_help_and_bad_subcommand(tmp_path):

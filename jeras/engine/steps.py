@@ -152,7 +152,7 @@ def replace_weights(weights: list, index: list, values: list) -> list:
 
 
 def _batch(arrays: list, idx: jax.Array) -> list:
-    return [distribution_lib.shard_batch(jnp.take(a, idx, axis=0)) for a in arrays]
+    return distribution_lib.shard_all([jnp.take(a, idx, axis=0) for a in arrays])
 
 
 def _slices(perm: jax.Array, valid: jax.Array, step: jax.Array, batch_size: int):

@@ -365,7 +365,6 @@ class Model(Network):
             validation_steps = check_positive_int(validation_steps, "validation_steps")
         if self.optimizer.state is None:
             self._init_optimizer_state()
-        self.history = History()
         return training_arrays.fit_loop(
             self, (inputs, targets, sws), batch_size=batch_size, epochs=epochs,
             verbose=int(verbose), callbacks=callbacks, val_data=val, shuffle=shuffle,

@@ -44,6 +44,39 @@ def _batch_sizes(n: int, batch_size: int, first: int, count: int, whole: bool) -
     return np.minimum(batch_size, n - starts).astype(np.int64)
 
 
+def configure_callbacks(model: Any, callbacks: list | None, *, verbose: int, count_mode: str,
+                        val_data: tuple | None, do_validation: bool,
+                        params: dict) -> cbks.CallbackList:
+    """A fit's callbacks in Keras 2.2.4's order: BaseLogger, ProgbarLogger (when
+    verbose), the user's, then a new History that becomes `model.history`.
+
+    # Arguments
+        model: the model being trained.
+        callbacks: the user's callbacks.
+        verbose: the fit's verbosity.
+        count_mode: what the progress bar counts, `'samples'` or `'steps'`.
+        val_data: validation arrays `(inputs, targets, sample_weights)`, handed
+            to every callback as `validation_data`, or None.
+        do_validation: whether the epochs end with validation.
+        params: the fit's sizes (`batch_size`, `epochs`, `steps`, `samples`).
+    """
+    model.history = cbks.History()
+    cb_list: list = [cbks.BaseLogger()]
+    if verbose:
+        cb_list.append(cbks.ProgbarLogger(count_mode))
+    callback_list = cbks.CallbackList(cb_list + list(callbacks or []) + [model.history])
+    callback_list.set_model(model)
+    if val_data is not None:
+        for cb in callback_list:
+            cb.validation_data = list(val_data[0]) + list(val_data[1]) + list(val_data[2])
+    labels = list(model.metrics_names)
+    callback_list.set_params({
+        **params, "verbose": verbose, "do_validation": do_validation,
+        "metrics": labels + (["val_" + k for k in labels] if do_validation else []),
+    })
+    return callback_list
+
+
 def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: int,
              callbacks: list | None, val_data: tuple | None, shuffle: bool | str,
              initial_epoch: int, steps_per_epoch: int | None) -> cbks.History:
@@ -56,21 +89,11 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
     else:
         num_steps = -(-n // batch_size)
     out_labels = list(model.metrics_names)
-    callback_metrics = out_labels + (["val_" + k for k in out_labels] if val_data else [])
-    cb_list: list = [cbks.BaseLogger()]
-    if verbose:
-        cb_list.append(cbks.ProgbarLogger("steps" if whole else "samples"))
-    cb_list += list(callbacks or []) + [model.history]
-    callback_list = cbks.CallbackList(cb_list)
-    callback_list.set_model(model)
-    if val_data is not None:
-        for cb in callback_list:
-            cb.validation_data = list(val_data[0]) + list(val_data[1]) + list(val_data[2])
-    callback_list.set_params({
-        "batch_size": batch_size, "epochs": epochs, "steps": steps_per_epoch,
-        "samples": n, "verbose": verbose, "do_validation": val_data is not None,
-        "metrics": callback_metrics,
-    })
+    callback_list = configure_callbacks(
+        model, callbacks, verbose=verbose, count_mode="steps" if whole else "samples",
+        val_data=val_data, do_validation=val_data is not None,
+        params={"batch_size": batch_size, "epochs": epochs, "steps": steps_per_epoch,
+                "samples": n})
     per_batch = callback_list.needs_batch_hooks()
     chunk = 1 if per_batch else (_chunk_size(num_steps) if verbose == 1 else num_steps)
     train = model._function("train", batch_size, chunk)

@@ -19,6 +19,7 @@ import numpy as np
 
 from jeras import backend as K
 from jeras import callbacks as cbks
+from jeras import distribution as distribution_lib
 from jeras.engine import steps, training_arrays
 from jeras.engine.training_utils import check_positive_int
 from jeras.utils.data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, iter_sequence
@@ -144,24 +145,31 @@ def _function(model: Any, kind: str) -> Callable:
     Kept in `model._functions`, which `compile` clears, so a recompiled model
     never runs a stale step. jit traces once per batch shape.
     """
-    key = ("generator", kind)
+    key = ("generator", kind, distribution_lib.distribution())
     if key not in model._functions:
+        shard = distribution_lib.shard_all
         if kind == "train":
             train_step = steps.make_train_step(model)
 
             def run(state, inputs, targets, sws, mask, hyper, key, step):
-                return train_step(state, inputs, targets, sws, mask, hyper,
+                return train_step(state, shard(inputs), shard(targets), shard(sws), mask, hyper,
                                   jax.random.fold_in(key, step))
 
-            model._functions[key] = jax.jit(run, donate_argnums=(0,))
+            model._functions[key] = distribution_lib.jit(run, model, "train",
+                                                         donate_argnums=(0,))
         elif kind == "test":
-            model._functions[key] = jax.jit(steps.make_test_step(model))
+            test_step = steps.make_test_step(model)
+
+            def test(weights, inputs, targets, sws, mask):
+                return test_step(weights, shard(inputs), shard(targets), shard(sws), mask)
+
+            model._functions[key] = distribution_lib.jit(test, model, "test")
         else:
             def predict(weights, inputs, mask):
-                return model._forward(weights, inputs, training=False, rng=None,
+                return model._forward(weights, shard(inputs), training=False, rng=None,
                                       sample_mask=mask).outputs
 
-            model._functions[key] = jax.jit(predict)
+            model._functions[key] = distribution_lib.jit(predict, model, "predict")
     return model._functions[key]
 
 
@@ -188,21 +196,9 @@ def fit_generator(model: Any, generator: Any, steps_per_epoch: int | None = None
     do_validation = validation_data is not None
 
     out_labels = list(model.metrics_names)
-    cb_list: list = [cbks.BaseLogger()]
-    if verbose:
-        cb_list.append(cbks.ProgbarLogger("steps"))
-    model.history = cbks.History()
-    cb_list += list(callbacks or []) + [model.history]
-    callback_list = cbks.CallbackList(cb_list)
-    callback_list.set_model(model)
-    if val_arrays is not None:
-        for cb in callback_list:
-            cb.validation_data = list(val_arrays[0]) + list(val_arrays[1]) + list(val_arrays[2])
-    callback_list.set_params({
-        "epochs": epochs, "steps": steps_per_epoch, "verbose": verbose,
-        "do_validation": do_validation,
-        "metrics": out_labels + (["val_" + k for k in out_labels] if do_validation else []),
-    })
+    callback_list = training_arrays.configure_callbacks(
+        model, callbacks, verbose=verbose, count_mode="steps", val_data=val_arrays,
+        do_validation=do_validation, params={"epochs": epochs, "steps": steps_per_epoch})
     per_batch = callback_list.needs_batch_hooks()
     flush_every = 1 if per_batch else max(1, min(_MAX_IN_FLIGHT,
                                                 -(-steps_per_epoch // _UPDATES_PER_EPOCH)))
