@@ -345,3 +345,17 @@ def test_bad_compile_arguments():
         model.compile("sgd", "mse", metrics="acc")
     with pytest.raises(ValueError, match="loss"):
         model.compile("sgd", ["mse", "mae"])
+
+
+def test_convolution_models_dispatch_steps_on_the_cpu():
+    from jeras.engine.training_arrays import _scan_steps
+    from jeras.layers import Conv2D, Flatten, MaxPooling2D
+    dense = softmax_model()
+    conv = Sequential([Conv2D(2, (3, 3), input_shape=(6, 6, 1)), MaxPooling2D(), Flatten(),
+                       Dense(2)])
+    assert _scan_steps(dense)
+    assert not _scan_steps(conv) and not conv.scan_friendly
+    conv.compile("sgd", "mse")
+    x, y = np.random.rand(10, 6, 6, 1), np.random.rand(10, 2)
+    history = conv.fit(x, y, batch_size=4, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()

@@ -61,7 +61,7 @@ def test_sequence_trains_exactly_like_fit_on_the_same_batches():
         np.testing.assert_allclose(h1.history[key], h2.history[key], rtol=1e-5, atol=1e-6)
     assert seq.epoch_ends == 3
     # The short last batch (4 of 32 rows) was padded: one compiled train step.
-    assert by_sequence._functions[("generator", "train")]._cache_size() == 1
+    assert by_sequence._functions[("generator", "train", None)]._cache_size() == 1
     assert by_sequence.evaluate_generator(Batches(X, Y, 32)) == pytest.approx(
         by_sequence.evaluate(X, Y, verbose=0), rel=1e-5)
     assert by_sequence.evaluate(Batches(X, Y, 30), verbose=0) == pytest.approx(

@@ -61,6 +61,10 @@ class Layer:
     uses_rng = False
     #: Whether the layer passes an input mask through (`compute_mask`).
     supports_masking = False
+    #: False for layers whose gradients XLA's CPU backend computes far slower
+    #: inside a loop than at the top level (convolutions, pooling); `fit` then
+    #: dispatches one compiled step per batch on the CPU instead of scanning.
+    scan_friendly = True
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype: str | None = None,
                  input_shape: Sequence | None = None, batch_input_shape: Sequence | None = None,

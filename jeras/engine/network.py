@@ -267,6 +267,10 @@ class Network(Layer):
     def uses_rng(self) -> bool:  # type: ignore[override]
         return any(layer.uses_rng for layer in self.layers)
 
+    @property
+    def scan_friendly(self) -> bool:  # type: ignore[override]
+        return all(layer.scan_friendly for layer in self.layers)
+
     def ensure_built(self, input_shape: Any) -> Any:
         return self.output_shape
 

@@ -197,6 +197,11 @@ def make_train_chunk(model: Any, batch_size: int, chunk: int) -> Callable:
 
             return lax.cond(step < steps, active, idle, state, step)
 
+        if chunk == 1:
+            # One step needs no loop, and XLA's CPU backend runs some gradients
+            # (convolutions, pooling) several times slower inside one.
+            state, logs = active(state, start)
+            return state, jax.tree.map(lambda v: v[None], logs)
         return lax.scan(body, state, jnp.arange(chunk))
 
     return distribution_lib.jit(run, model, "train", donate_argnums=(0,))

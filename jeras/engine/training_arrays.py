@@ -24,6 +24,16 @@ def _on_device(data: Any) -> Any:
     return distribution_lib.place_data(data)
 
 
+def _scan_steps(model: Any) -> bool:
+    """Whether to run many train steps per call in one `lax.scan`.
+
+    Always, except for models with convolutions or pooling on the CPU: XLA's
+    CPU backend computes their gradients about ten times slower inside a
+    loop than at the top level, more than a dispatch per step costs.
+    """
+    return model.scan_friendly or jax.default_backend() != "cpu"
+
+
 def _chunk_size(num_steps: int) -> int:
     """Steps per round trip for a live progress bar: about a tenth of the epoch.
 
@@ -95,7 +105,10 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
         params={"batch_size": batch_size, "epochs": epochs, "steps": steps_per_epoch,
                 "samples": n})
     per_batch = callback_list.needs_batch_hooks()
-    chunk = 1 if per_batch else (_chunk_size(num_steps) if verbose == 1 else num_steps)
+    trip = 1 if per_batch else (_chunk_size(num_steps) if verbose == 1 else num_steps)
+    # Steps per compiled call: all of a round trip's, in one lax.scan, unless the
+    # model is one XLA's CPU backend runs faster dispatched step by step.
+    chunk = trip if _scan_steps(model) else 1
     train = model._function("train", batch_size, chunk)
     device_data = _on_device(data)
     fit_seed = K.random_seed()
@@ -107,17 +120,23 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
                                   num_steps if whole else None)
         start = 0
         while start < num_steps:
-            count = min(chunk, num_steps - start)
+            count = min(trip, num_steps - start)
             sizes = _batch_sizes(n, batch_size, start, count, whole)
             if per_batch:
                 batch_logs = {"batch": start, "size": int(sizes[0])}
                 callback_list.on_batch_begin(start, batch_logs)
             state = steps.TrainState(model._weights(), model.optimizer.state)
-            state, logs = train(state, device_data, perm, valid, np.int32(start),
-                                model.optimizer.hyper_values(), np.int32(fit_seed),
-                                np.int32(epoch))
+            hyper = model.optimizer.hyper_values()
+            pending = []
+            for first in range(start, start + count, chunk):
+                # Calls are dispatched without waiting; the host syncs once per trip.
+                state, logs = train(state, device_data, perm, valid, np.int32(first), hyper,
+                                    np.int32(fit_seed), np.int32(epoch))
+                pending.append(logs)
             model._set_state(state)
-            logs = {k: np.asarray(v)[:count] for k, v in jax.device_get(logs).items()}
+            pending = jax.device_get(pending)
+            logs = {k: np.concatenate([np.asarray(p[k]) for p in pending])[:count]
+                    for k in pending[0]}
             if per_batch:
                 batch_logs.update({k: float(logs[k][0]) for k in out_labels})
                 callback_list.on_batch_end(start, batch_logs)

@@ -151,6 +151,8 @@ class _Conv(Layer):
     rank = 2
     paddings: tuple[str, ...] = ("valid", "same")
 
+    scan_friendly = False
+
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  data_format: str | None = None, dilation_rate: Any = 1, activation: Any = None,
                  use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",

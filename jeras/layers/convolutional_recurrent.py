@@ -116,6 +116,8 @@ class ConvLSTM2D(Layer):
 
     supports_masking = True
 
+    scan_friendly = False
+
     def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1),
                  padding: str = "valid", data_format: str | None = None,
                  dilation_rate: Any = (1, 1), activation: Any = "tanh",

@@ -32,6 +32,8 @@ class _Pooling(Layer):
 
     rank = 2
 
+    scan_friendly = False
+
     def __init__(self, pool_size: Any, strides: Any = None, padding: str = "valid",
                  data_format: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
