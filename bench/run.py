@@ -78,7 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gpu", action="store_true", help="larger workloads on an accelerator")
     parser.add_argument("--timeout", type=int, default=1800)
     parser.add_argument("--out", default=os.path.join(HERE, "results.json"))
+    parser.add_argument("--markdown", metavar="RESULTS_JSON",
+                        help="print the Markdown table of an earlier run and exit")
     args = parser.parse_args(argv)
+    if args.markdown:
+        with open(args.markdown) as f:
+            print(markdown_table(json.load(f)))
+        return 0
     table = GPU_WORKLOADS if args.gpu else WORKLOADS
     names = [w for w in args.workloads.split(",") if w] or list(table)
     systems = [s for s in args.systems.split(",") if s]
@@ -99,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{label} {fmt.format(results[name][system][k])}" for k, label, fmt in FIGURES),
                 flush=True)
         base = results[name].get("jeras", {})
-        for system, figures in results[name].items():
+        for figures in results[name].values():
             if "error" in figures or "error" in base:
                 continue
             figures["ratio_to_jeras"] = {k: figures[k] / base[k] for k, _, _ in FIGURES}
@@ -112,6 +118,22 @@ def main(argv: list[str] | None = None) -> int:
     os.replace(f.name, args.out)
     print(f"\nwritten to {args.out}")
     return 0
+
+
+def markdown_table(report: dict) -> str:
+    """The steady-state and first-epoch figures as a Markdown table (for the README)."""
+    lines = ["| workload | system | first epoch s | epoch s | us/step | predict/s | peak MB |",
+             "|---|---|---|---|---|---|---|"]
+    for name, systems in report["results"].items():
+        for system, figures in systems.items():
+            if "error" in figures:
+                lines.append(f"| {name} | {LABELS[system]} | failed | | | | |")
+                continue
+            ratios = figures.get("ratio_to_jeras", {})
+            cells = [f"{fmt.format(figures[k])} (x{ratios.get(k, 1.0):.2f})"
+                     for k, _, fmt in FIGURES]
+            lines.append(f"| {name} | {LABELS[system]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def print_table(report: dict) -> None:
