@@ -327,10 +327,6 @@ class Layer:
             return None
         return regularizer(outputs)
 
-    def constrain(self, values: Sequence[jax.Array]) -> list:
-        return [v if s.constraint is None else s.constraint(v)
-                for s, v in zip(self._specs, values)]
-
     # Serialization.
 
     def get_config(self) -> dict:
