@@ -275,7 +275,6 @@ def test_config_forget_bias_and_round_trip():
 @pytest.mark.parametrize("kwargs,error,match", [
     ({"padding": "causal"}, ValueError, "padding"),
     ({"padding": "full"}, ValueError, "padding"),
-    ({"stateful": True}, ValueError, "stateful"),
     ({"unroll": True}, TypeError, "unroll"),
     ({"data_format": "channels_middle"}, ValueError, "data_format"),
     ({"strides": (1, 0)}, ValueError, "strides"),
@@ -342,3 +341,20 @@ def test_masking_blank_frames_in_a_model_ignores_them():
     trimmed.set_weights(model.get_weights())
     np.testing.assert_allclose(model.predict(padded), trimmed.predict(x), rtol=1e-5,
                                atol=1e-6)
+
+
+def test_stateful_layer_continues_from_the_last_batch():
+    model = Sequential([ConvLSTM2D(F, 3, padding="same", stateful=True, return_sequences=True,
+                                   batch_input_shape=(B, None, H, W, C))])
+    weights = [RNG.randn(*w.shape).astype("float32") * 0.3 for w in model.get_weights()]
+    model.set_weights(weights)
+    state = None
+    for chunk in (X[:, :1], X[:, 1:]):
+        expected, h, c = np_convlstm(chunk, weights, padding="same", initial=state)
+        np.testing.assert_allclose(model.predict(chunk), expected, rtol=1e-4, atol=1e-5)
+        state = [h, c]
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(X), np_convlstm(X, weights, padding="same")[0],
+                               rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="batch size"):
+        ConvLSTM2D(F, 3, stateful=True).ensure_built((None, T, H, W, C))

@@ -143,13 +143,29 @@ def test_whole_model_round_trip_and_training(tmp_path):
     np.testing.assert_allclose(loaded.predict(X), model.predict(X), rtol=1e-5, atol=1e-6)
 
 
-def test_masks_and_statefulness_are_refused():
+def test_masks_are_refused():
     from jeras.layers import Embedding
     model_layers = [Embedding(5, D, mask_zero=True, input_length=T), CuDNNLSTM(U)]
     with pytest.raises(TypeError, match="masking is not supported"):
         Sequential(model_layers).predict(np.ones((B, T)))
-    with pytest.raises(ValueError, match="stateful"):
-        CuDNNGRU(U, stateful=True)
+
+
+@pytest.mark.parametrize("cls, kind", [(CuDNNLSTM, "lstm"), (CuDNNGRU, "gru")])
+def test_stateful_layer_continues_from_the_last_batch(cls, kind):
+    model = Sequential([cls(U, stateful=True, return_sequences=True,
+                            batch_input_shape=(B, None, D))])
+    weights = [RNG.randn(*w.shape).astype("float32") * 0.5 for w in model.get_weights()]
+    model.set_weights(weights)
+    h = c = None
+    for chunk in (X[:, :2], X[:, 2:]):
+        expected, h, c = np_cudnn(kind, chunk, weights, h0=h, c0=c)
+        np.testing.assert_allclose(model.predict(chunk), expected, rtol=1e-5, atol=1e-5)
+    assert len(model.layers[0].states) == (2 if kind == "lstm" else 1)
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(X), np_cudnn(kind, X, weights)[0],
+                               rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="batch size"):
+        cls(U, stateful=True).ensure_built((None, T, D))
 
 
 @pytest.mark.interop

@@ -1,10 +1,13 @@
 """SimpleRNN, LSTM and GRU against numpy transcriptions of Keras 2.2.4's cell equations."""
+import h5py
 import jax
 import numpy as np
 import pytest
 
-from jeras.layers import GRU, LSTM, Dense, Embedding, SimpleRNN
-from jeras.models import Sequential
+from jeras import backend as K
+from jeras.callbacks import LambdaCallback
+from jeras.layers import GRU, LSTM, Dense, Embedding, Input, SimpleRNN
+from jeras.models import Model, Sequential, load_model
 from jeras.optimizers import Adam
 
 RNG = np.random.RandomState(4)
@@ -17,13 +20,16 @@ def hard_sigmoid(x):
     return np.clip(0.2 * x + 0.5, 0.0, 1.0)
 
 
-def np_rnn(kind, x, weights, mask=None, go_backwards=False, reset_after=False):
-    """Keras 2's loop: zero initial states, masked steps keep the previous states."""
+def np_rnn(kind, x, weights, mask=None, go_backwards=False, reset_after=False, start=None):
+    """Keras 2's loop: zero initial states (or `start`, `(h, c)`), masked steps keep the
+    previous states."""
     W, Uk = weights[0], weights[1]
     b = weights[2] if len(weights) > 2 else np.zeros(W.shape[1])
     u = Uk.shape[0]
     h = np.zeros((x.shape[0], u))
     c = np.zeros_like(h)
+    if start is not None:
+        h, c = start
     outputs = []
     for t in (reversed(range(x.shape[1])) if go_backwards else range(x.shape[1])):
         xt = x[:, t].astype(np.float64)
@@ -165,8 +171,9 @@ def test_lstm_forget_bias_config_and_errors():
         LSTM(0)
     with pytest.raises(ValueError, match="recurrent_dropout"):
         GRU(3, recurrent_dropout=1.5)
-    with pytest.raises(ValueError, match="stateful"):
-        SimpleRNN(3, stateful=True)
+    with pytest.raises(ValueError, match=r"stateful RNN needs to know its batch size.*"
+                                         r"batch_input_shape"):
+        SimpleRNN(3, stateful=True).ensure_built((None, T, D))
     with pytest.raises(ValueError, match="implementation"):
         LSTM(3, implementation=3)
     with pytest.raises(ValueError, match=r"LSTM 'r'.*\(None, 4\)"):
@@ -193,3 +200,161 @@ def test_masked_gru_in_a_model_ignores_padding():
     trimmed.set_weights(model.get_weights())
     np.testing.assert_allclose(model.predict(padded), trimmed.predict(padded[:, 2:]),
                                rtol=1e-5, atol=1e-6)
+
+
+# Stateful layers: each batch starts from the final states of the last one.
+
+STATEFUL_CASES = [
+    ("simple", {}),
+    ("lstm", {}),
+    ("lstm", {"go_backwards": True}),
+    ("gru", {}),
+    ("gru", {"reset_after": True, "go_backwards": True}),
+]
+
+
+def stateful_model(kind, kwargs, steps=None):
+    model = Sequential([LAYERS[kind](U, stateful=True, return_sequences=True,
+                                     batch_input_shape=(B, steps, D), **kwargs)])
+    weights = [RNG.randn(*w.shape) * 0.6 for w in model.get_weights()]
+    model.set_weights(weights)
+    return model, weights
+
+
+@pytest.mark.parametrize("kind,kwargs", STATEFUL_CASES)
+def test_stateful_layer_continues_each_sample_from_the_last_batch(kind, kwargs):
+    model, weights = stateful_model(kind, kwargs)
+    layer = model.layers[0]
+    state = None
+    # Chunks of different lengths: the states do not depend on the number of steps.
+    for chunk in (X[:, :2], X[:, 2:], X[:, 1:4]):
+        seq, h, c = np_rnn(kind, chunk, weights, go_backwards=kwargs.get("go_backwards", False),
+                           reset_after=kwargs.get("reset_after", False), start=state)
+        check(model.predict(chunk), seq)
+        state = (h, c)
+        check(K.get_value(layer.states[0]), h)
+        if kind == "lstm":
+            check(K.get_value(layer.states[1]), c)
+    model.reset_states()
+    check(model.predict(X), np_rnn(kind, X, weights, go_backwards=kwargs.get("go_backwards"),
+                                   reset_after=kwargs.get("reset_after", False))[0])
+
+
+def test_reset_states_sets_zeros_or_given_values():
+    model, weights = stateful_model("lstm", {})
+    layer = model.layers[0]
+    assert len(layer.states) == 2 and LSTM(U).states == [None, None]
+    model.predict(X)
+    assert np.abs(K.get_value(layer.states[1])).sum() > 0
+    model.reset_states()
+    for state in layer.states:
+        np.testing.assert_array_equal(K.get_value(state), np.zeros((B, U)))
+    h0, c0 = RNG.randn(B, U), RNG.randn(B, U)
+    layer.reset_states([h0, c0])
+    check(model.predict(X), np_rnn("lstm", X, weights, start=(h0, c0))[0])
+    with pytest.raises(ValueError, match=r"expected shape \(3, 3\), found shape \(2, 3\)"):
+        layer.reset_states([h0[:2], c0])
+    with pytest.raises(ValueError, match="expects 2 state"):
+        layer.reset_states(h0)
+    with pytest.raises(AttributeError, match="stateful"):
+        Sequential([LSTM(U, input_shape=(T, D))]).layers[0].reset_states()
+
+
+def test_stateful_weights_config_and_files_are_keras_2s(tmp_path):
+    model, weights = stateful_model("lstm", {})
+    plain = Sequential([LSTM(U, return_sequences=True, input_shape=(T, D))])
+    assert model.count_params() == plain.count_params() == 4 * U * (D + U + 1)
+    assert [w.shape for w in model.get_weights()] == [w.shape for w in plain.get_weights()]
+    assert [w.name for w in model.weights] == [f"{model.layers[0].name}/{n}:0"
+                                               for n in ("kernel", "recurrent_kernel", "bias")]
+    assert model.layers[0].get_config()["stateful"] is True
+    model.compile("sgd", "mse")
+    model.predict(X)
+    path = str(tmp_path / "stateful.h5")
+    model.save(path)
+    with h5py.File(path, "r") as f:
+        group = f["model_weights"][model.layers[0].name]
+        assert len(group.attrs["weight_names"]) == 3
+    loaded = load_model(path)
+    assert loaded.stateful and loaded.layers[0].input_shape == (B, None, D)
+    # States are not saved: the loaded model starts from zeros.
+    check(loaded.predict(X), np_rnn("lstm", X, weights)[0])
+
+
+def test_stateful_models_need_whole_batches_of_their_size():
+    model, weights = stateful_model("gru", {}, steps=T)
+    model.compile("sgd", "mse")
+    y = np.zeros((2 * B, T, U))
+    x = np.concatenate([X, X[::-1]])
+    with pytest.raises(ValueError, match=r"fit: in a stateful network.*Found: 5 samples. "
+                                         r"Batch size: 3"):
+        model.fit(x[:5], y[:5], verbose=0)
+    with pytest.raises(ValueError, match=r"predict: this stateful model takes batches of "
+                                         r"exactly 3 samples"):
+        model.predict(x, batch_size=2)
+    with pytest.raises(ValueError, match="train_on_batch: this stateful model"):
+        model.train_on_batch(x, y)
+    with pytest.raises(ValueError, match=r"fit \(validation data\): in a stateful network"):
+        model.fit(x, y, validation_data=(x[:4], y[:4]), verbose=0)
+    # Evaluation moves the states too (Keras 2.2.4 runs the state updates there).
+    model.evaluate(x, y, verbose=0)
+    first = np_rnn("gru", X, weights)
+    _, h, _ = np_rnn("gru", X[::-1], weights, start=first[1:])
+    check(K.get_value(model.layers[0].states[0]), h)
+
+
+def test_stateful_lstm_remembers_across_batches():
+    # Each stream is cut into chunks; batch j holds chunk j of every stream, and
+    # the target is the stream's running mean so far, which a model that forgets
+    # between batches cannot know.
+    streams, chunks, steps = 32, 6, 4
+
+    def data(seed):
+        u = np.random.RandomState(seed).uniform(0, 1, (streams, chunks, steps))
+        x = u.transpose(1, 0, 2).reshape(chunks * streams, steps, 1).astype("float32")
+        total = np.cumsum(u.sum(axis=2), axis=1) / (chunks * steps)
+        return x, total.T.reshape(chunks * streams, 1)
+
+    x, y = data(1)
+    x_test, y_test = data(2)
+    errors = {}
+    for stateful in (True, False):
+        np.random.seed(0)
+        model = Sequential([LSTM(16, batch_input_shape=(streams, steps, 1), stateful=stateful),
+                            Dense(1)])
+        model.compile(Adam(lr=0.01), "mse")
+        resets = [LambdaCallback(on_epoch_begin=lambda epoch, logs, m=model: m.reset_states())]
+        model.fit(x, y, batch_size=streams, epochs=150, shuffle=False, verbose=0,
+                  callbacks=resets if stateful else [])
+        if stateful:
+            model.reset_states()
+        errors[stateful] = model.evaluate(x_test, y_test, batch_size=streams, verbose=0)
+    # The targets' variance is about 0.023.
+    assert errors[True] < 0.006 < 0.015 < errors[False], errors
+
+
+def test_functional_model_with_a_stateful_layer():
+    inputs = Input(batch_shape=(B, None, D))
+    outputs = Dense(1)(SimpleRNN(U, stateful=True)(inputs))
+    model = Model(inputs, outputs)
+    assert model.stateful and not Sequential([Dense(1, input_shape=(2,))]).stateful
+    first = model.predict(X)
+    assert not np.allclose(model.predict(X), first)
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(X), first, rtol=1e-6)
+
+
+@pytest.mark.interop
+def test_stateful_lstm_matches_tf_keras_batch_after_batch():
+    tf_keras = pytest.importorskip("tf_keras")
+    # tf_keras's hard_sigmoid has another slope than Keras 2.2.4's, so both use sigmoid.
+    theirs = tf_keras.Sequential([tf_keras.layers.LSTM(
+        U, stateful=True, return_sequences=True, recurrent_activation="sigmoid",
+        batch_input_shape=(B, None, D))])
+    ours, _ = stateful_model("lstm", {"recurrent_activation": "sigmoid"})
+    theirs.set_weights(ours.get_weights())
+    for chunk in (X[:, :2], X[:, 2:], X):
+        check(ours.predict(chunk), theirs.predict(chunk, batch_size=B, verbose=0))
+    ours.reset_states()
+    theirs.reset_states()
+    check(ours.predict(X), theirs.predict(X, batch_size=B, verbose=0))

@@ -152,3 +152,27 @@ def test_bad_generators_say_what_and_where(workers):
         model.fit(looping(X, Y, 10), Y, steps_per_epoch=2)
     with pytest.raises(TypeError, match="must be a Python generator"):
         model.fit_generator([X, Y], steps_per_epoch=2)
+
+
+def test_stateful_model_moves_its_states_through_generator_methods():
+    from jeras.layers import SimpleRNN
+    x = RNG.randn(8, 3, 2).astype("float32")
+    y = RNG.randn(8, 1).astype("float32")
+    model = Sequential([SimpleRNN(1, stateful=True, batch_input_shape=(4, 3, 2))])
+    model.compile("sgd", "mse")
+    # Two batches in order: the generator methods must see what the array methods see.
+    expected = model.predict(x)
+    model.reset_states()
+    np.testing.assert_allclose(model.predict_generator(Batches(x, y, 4)), expected, rtol=1e-6)
+    model.reset_states()
+    loss = model.evaluate(x, y, verbose=0)
+    state = model.layers[0].states[0].numpy()
+    model.reset_states()
+    assert model.evaluate_generator(Batches(x, y, 4)) == pytest.approx(loss, rel=1e-6)
+    np.testing.assert_allclose(model.layers[0].states[0].numpy(), state, rtol=1e-6)
+    model.reset_states()
+    model.fit_generator(Batches(x, y, 4), epochs=1, verbose=0, shuffle=False)
+    assert np.abs(model.layers[0].states[0].numpy()).sum() > 0
+    with pytest.raises(ValueError, match=r"step 1/2.*batches of exactly 4 samples.*got a "
+                                         r"batch size of 3"):
+        model.evaluate_generator(Batches(x[:6], y[:6], 3))

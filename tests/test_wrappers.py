@@ -20,9 +20,9 @@ X = RNG.randn(3, 5, 4).astype("float32")
 MASK = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [0, 1, 1, 0, 1]], bool)
 
 
-def np_simple_rnn(x, W, U, b, mask, go_backwards):
-    """Keras 2's SimpleRNN loop; outputs in reading order."""
-    h = np.zeros((x.shape[0], U.shape[0]))
+def np_simple_rnn(x, W, U, b, mask, go_backwards, h0=None):
+    """Keras 2's SimpleRNN loop from zeros (or `h0`); outputs in reading order."""
+    h = np.zeros((x.shape[0], U.shape[0])) if h0 is None else h0
     outputs = []
     for t in (reversed(range(x.shape[1])) if go_backwards else range(x.shape[1])):
         nh = np.tanh(x[:, t] @ W + b + h @ U)
@@ -76,6 +76,28 @@ def test_bidirectional_last_output_states_and_weight_order():
     lstm = Bidirectional(LSTM(32))
     lstm.ensure_built((None, 10, 16))
     assert lstm.count_params() == 12544 and lstm.output_shape == (None, 64)
+
+
+def test_stateful_bidirectional_continues_both_directions():
+    model = Sequential([Bidirectional(SimpleRNN(3, stateful=True),
+                                      batch_input_shape=(3, None, 4))])
+    w = [RNG.randn(*v.shape) * 0.6 for v in model.get_weights()]
+    model.set_weights(w)
+    assert len(w) == 6 and model.count_params() == 2 * (4 * 3 + 3 * 3 + 3)
+    keep = np.ones_like(MASK)
+    h_fwd = h_bwd = None
+    for chunk in (X[:, :2], X[:, 2:]):
+        _, h_fwd = np_simple_rnn(chunk, *w[:3], keep, False, h_fwd)
+        _, h_bwd = np_simple_rnn(chunk, *w[3:], keep, True, h_bwd)
+        np.testing.assert_allclose(model.predict(chunk), np.concatenate([h_fwd, h_bwd], -1),
+                                   rtol=1e-4, atol=1e-5)
+    model.reset_states()
+    _, h_fwd = np_simple_rnn(X, *w[:3], keep, False)
+    _, h_bwd = np_simple_rnn(X, *w[3:], keep, True)
+    np.testing.assert_allclose(model.predict(X), np.concatenate([h_fwd, h_bwd], -1),
+                               rtol=1e-4, atol=1e-5)
+    with pytest.raises(AttributeError, match="stateful"):
+        Bidirectional(SimpleRNN(3)).reset_states()
 
 
 def test_bidirectional_config_round_trip_and_errors():

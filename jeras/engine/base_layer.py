@@ -25,15 +25,23 @@ Shape = tuple
 
 
 class WeightSpec:
-    """Static facts about one weight: its name, shape and the rules attached to it."""
+    """Static facts about one weight: its name, shape and the rules attached to it.
+
+    A spec with `state=True` is not a weight but a value a layer carries from
+    batch to batch (a stateful RNN's states): it travels with the weights
+    through the train state, but is not in `weights`, `get_weights`,
+    parameter counts or weights files, as Keras 2 kept such states out of them.
+    """
 
     def __init__(self, name: str, shape: Shape, trainable: bool,
-                 regularizer: Callable | None, constraint: Callable | None):
+                 regularizer: Callable | None, constraint: Callable | None,
+                 state: bool = False):
         self.name = name
         self.shape = tuple(shape)
-        self.trainable = trainable
+        self.trainable = trainable and not state
         self.regularizer = regularizer
         self.constraint = constraint
+        self.state = state
 
 
 class Layer:
@@ -120,6 +128,28 @@ class Layer:
                                       constraints_module.get(constraint)))
         self._values.append(value)
         return value
+
+    def add_state(self, name: str, shape: Sequence[int], dtype: str | None = None) -> jax.Array:
+        """Creates a value carried from batch to batch (zeros at first), outside the weights.
+
+        # Arguments
+            name: the state's short name.
+            shape: its shape, batch axis included.
+            dtype: defaults to the layer's dtype.
+        """
+        dtype = dtype or self.dtype
+        value = jnp.zeros(tuple(shape), dtype)
+        self._specs.append(WeightSpec(name, shape, False, None, None, state=True))
+        self._values.append(value)
+        return value
+
+    def _state_indices(self) -> list[int]:
+        return [i for i, s in enumerate(self._specs) if s.state]
+
+    def _reset_state_values(self) -> None:
+        """Sets every state value of the layer back to zeros."""
+        for i in self._state_indices():
+            self._values[i] = jnp.zeros_like(self._values[i])
 
     def build(self, input_shape: Shape) -> None:
         """Creates the layer's weights for inputs of `input_shape` (batch axis included)."""
@@ -247,9 +277,12 @@ class Layer:
         return list(self._specs)
 
     def _keras_order(self) -> list[int]:
-        """Indices of the weights in Keras 2 order: trainable ones first, then the others."""
+        """Indices of the weights in Keras 2 order: trainable ones first, then the others.
+
+        States (`add_state`) are not weights and are left out.
+        """
         return ([i for i, s in enumerate(self._specs) if s.trainable]
-                + [i for i, s in enumerate(self._specs) if not s.trainable])
+                + [i for i, s in enumerate(self._specs) if not s.trainable and not s.state])
 
     @property
     def weights(self) -> list[K.Variable]:
@@ -270,7 +303,8 @@ class Layer:
     def non_trainable_weights(self) -> list[K.Variable]:
         if not self.trainable:
             return self.weights
-        return [self._weight_view(i) for i, s in enumerate(self._specs) if not s.trainable]
+        return [self._weight_view(i) for i, s in enumerate(self._specs)
+                if not s.trainable and not s.state]
 
     def _weight_view(self, i: int) -> K.Variable:
         def setter(value: np.ndarray) -> None:
@@ -309,7 +343,8 @@ class Layer:
         if not self.built:
             raise ValueError(f"Layer {self.name!r}: count_params needs the layer to be built "
                              "(give the model an input_shape or call build first)")
-        return int(sum(int(np.prod(s.shape, dtype=np.int64)) for s in self._specs))
+        return int(sum(int(np.prod(s.shape, dtype=np.int64)) for s in self._specs
+                       if not s.state))
 
     # Regularization and constraints.
 

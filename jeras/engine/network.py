@@ -228,12 +228,13 @@ class Network(Layer):
             ValueError: if the count or any shape differs.
         """
         weights = list(weights)
-        expected = sum(len(layer.weight_specs) for layer in self.layers)
-        if len(weights) != expected:
-            raise ValueError(f"Model {self.name!r}: set_weights expected {expected} arrays, "
+        counts = [len(layer.weights) for layer in self.layers]
+        if len(weights) != sum(counts):
+            raise ValueError(f"Model {self.name!r}: set_weights expected {sum(counts)} arrays, "
                              f"got {len(weights)}")
-        for layer, chunk in zip(self.layers, self._split(weights)):
-            layer.set_weights(chunk)
+        for layer, k in zip(self.layers, counts):
+            layer.set_weights(weights[:k])
+            weights = weights[k:]
 
     @property
     def weights(self) -> list:
@@ -260,6 +261,19 @@ class Network(Layer):
             raise ValueError(f"Model {self.name!r} has not been built yet: give its first "
                              "layer an `input_shape`, call `build`, or fit it on data first")
         return sum(layer.count_params() for layer in self.layers)
+
+    # Stateful layers.
+
+    @property
+    def stateful(self) -> bool:
+        """Whether any layer carries states from batch to batch (a stateful RNN)."""
+        return any(getattr(layer, "stateful", False) for layer in self.layers)
+
+    def reset_states(self) -> None:
+        """Sets the states of every stateful layer back to zeros."""
+        for layer in self.layers:
+            if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+                layer.reset_states()
 
     # A model used as a layer of another model.
 

@@ -130,17 +130,45 @@ def make_train_step(model: Any) -> Callable:
 
 
 def make_test_step(model: Any) -> Callable:
-    """Builds the pure evaluation step: loss (with penalties) and metrics, no update."""
+    """Builds the pure evaluation step: loss (with penalties) and metrics.
+
+    It returns `(logs, weights)`: the weights after the pass differ from those
+    given only in the carried states of stateful layers.
+    """
     spec = model._compiled_spec
 
     def test_step(weights: list, inputs: list, targets: list, sws: list,
-                  mask: jax.Array) -> dict:
+                  mask: jax.Array) -> tuple[dict, list]:
         forward = model._forward(weights, inputs, training=False, rng=None, sample_mask=mask)
         loss, logs = objective_and_logs(spec, forward, targets, sws, mask)
         total = loss + model._weight_penalty(weights) + forward.activity
-        return {"loss": total, **logs}
+        return {"loss": total, **logs}, forward.weights
 
     return test_step
+
+
+def predict_step(model: Any, weights: list, inputs: list, mask: jax.Array) -> tuple[list, list]:
+    """The model's outputs on one batch, and its weights after the pass (see `make_test_step`)."""
+    forward = model._forward(weights, inputs, training=False, rng=None, sample_mask=mask)
+    return forward.outputs, forward.weights
+
+
+def scan_batches(step: Callable, weights: list, n: int, batch_size: int,
+                 stateful: bool) -> tuple[Any, list | None]:
+    """Runs `step(weights, idx, mask) -> (result, weights)` over the batches of `n` samples
+    in order, in one scan.
+
+    Only a stateful model threads its weights from batch to batch (they carry
+    its layers' states); it gets them back after the last batch, others None.
+    """
+    def body(carry, step_index):
+        idx, mask = _in_order(step_index, batch_size, n)
+        result, new = step(carry if stateful else weights, idx, mask)
+        return (new if stateful else None), result
+
+    final, results = lax.scan(body, weights if stateful else None,
+                              jnp.arange(-(-n // batch_size)))
+    return results, final
 
 
 def replace_weights(weights: list, index: list, values: list) -> list:
@@ -217,37 +245,38 @@ def _in_order(step: jax.Array, batch_size: int, n: int) -> tuple[jax.Array, jax.
 
 
 def make_test_loop(model: Any, batch_size: int) -> Callable:
-    """Returns a jitted function computing per-batch logs over a whole data set in one scan."""
+    """Returns a jitted function computing per-batch logs over a whole data set in one scan.
+
+    It returns `(logs, weights)`, the weights after the last batch for a
+    stateful model (None otherwise).
+    """
     test_step = make_test_step(model)
+    stateful = model.stateful
 
     def run(weights, data):
         inputs, targets, sws = data
-        n = inputs[0].shape[0]
 
-        def body(carry, step):
-            idx, mask = _in_order(step, batch_size, n)
-            return carry, test_step(weights, _batch(inputs, idx), _batch(targets, idx),
-                                    _batch(sws, idx), mask)
+        def step(weights, idx, mask):
+            return test_step(weights, _batch(inputs, idx), _batch(targets, idx),
+                             _batch(sws, idx), mask)
 
-        _, logs = lax.scan(body, None, jnp.arange(-(-n // batch_size)))
-        return logs
+        return scan_batches(step, weights, inputs[0].shape[0], batch_size, stateful)
 
     return distribution_lib.jit(run, model, "test")
 
 
 def make_predict_loop(model: Any, batch_size: int) -> Callable:
-    """Returns a jitted function predicting a whole data set batch by batch in one scan."""
+    """Returns a jitted function predicting a whole data set batch by batch in one scan.
+
+    It returns `(outputs, weights)`, as `make_test_loop` returns its logs.
+    """
+    stateful = model.stateful
 
     def run(weights, inputs):
-        n = inputs[0].shape[0]
+        def step(weights, idx, mask):
+            return predict_step(model, weights, _batch(inputs, idx), mask)
 
-        def body(carry, step):
-            idx, mask = _in_order(step, batch_size, n)
-            forward = model._forward(weights, _batch(inputs, idx), training=False, rng=None,
-                                     sample_mask=mask)
-            return carry, forward.outputs
-
-        _, outputs = lax.scan(body, None, jnp.arange(-(-n // batch_size)))
-        return [o.reshape((-1,) + o.shape[2:]) for o in outputs]
+        outputs, final = scan_batches(step, weights, inputs[0].shape[0], batch_size, stateful)
+        return [o.reshape((-1,) + o.shape[2:]) for o in outputs], final
 
     return distribution_lib.jit(run, model, "predict")

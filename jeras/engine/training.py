@@ -285,6 +285,37 @@ class Model(Network):
                                          self.sample_weight_mode, self.output_names)
         return distribution_lib.gather_processes((inputs, targets, sws))
 
+    def _batch_size(self, batch_size: int | None, n: int, method: str) -> int:
+        """The batch size `method` runs with on `n` samples: `batch_size`, 32 by default.
+
+        A stateful model runs with the batch size its input shape fixes (the
+        default there): Keras 2.2.4 requires the samples to divide into such
+        batches, and fails deep in TensorFlow on any other batch size; jeras
+        says so up front.
+
+        # Arguments
+            batch_size: the batch size asked for, or None.
+            n: the number of samples.
+            method: the caller, named in messages (none when empty).
+
+        # Raises
+            ValueError: for a stateful model, a batch size other than its own,
+                or `n` samples that are not a whole number of batches.
+        """
+        if not self.stateful:
+            return 32 if batch_size is None else batch_size
+        fixed = self._input_shapes()[0][0]
+        where = f"{method}: " if method else ""
+        if batch_size is not None and batch_size != fixed:
+            raise ValueError(f"{where}this stateful model takes batches of exactly {fixed} "
+                             f"samples (the batch size of its input shape "
+                             f"{self._input_shapes()[0]}); got a batch size of {batch_size}")
+        if n % fixed:
+            raise ValueError(f"{where}in a stateful network, you should only pass inputs "
+                             f"with a number of samples that can be divided by the batch size. "
+                             f"Found: {n} samples. Batch size: {fixed}.")
+        return fixed
+
     # Training.
 
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
@@ -301,7 +332,8 @@ class Model(Network):
                 must be None, and `max_queue_size`, `workers` and
                 `use_multiprocessing` may be passed).
             y: target data, likewise.
-            batch_size: samples per gradient update (default 32).
+            batch_size: samples per gradient update (default 32; a stateful
+                model's default, and only choice, is its fixed batch size).
             epochs: index of the last epoch to train (training runs from
                 `initial_epoch` to `epochs`).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
@@ -341,7 +373,8 @@ class Model(Network):
         if kwargs:
             raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
         self._check_compiled("fit")
-        batch_size = 32 if batch_size is None else check_positive_int(batch_size, "batch_size")
+        if batch_size is not None:
+            batch_size = check_positive_int(batch_size, "batch_size")
         epochs = check_positive_int(epochs, "epochs", allow_zero=True)
         initial_epoch = check_positive_int(initial_epoch, "initial_epoch", allow_zero=True)
         if verbose not in (0, 1, 2) and not isinstance(verbose, bool):
@@ -363,6 +396,12 @@ class Model(Network):
             val = (val_parts[:ni], val_parts[ni:ni + nt], val_parts[ni + nt:])
         if validation_steps is not None:
             validation_steps = check_positive_int(validation_steps, "validation_steps")
+        whole = steps_per_epoch is not None
+        n = inputs[0].shape[0]
+        batch_size = self._batch_size(n if whole else batch_size, n, "fit")
+        if val is not None:
+            n_val = val[0][0].shape[0]
+            self._batch_size(n_val if whole else batch_size, n_val, "fit (validation data)")
         if self.optimizer.state is None:
             self._init_optimizer_state()
         return training_arrays.fit_loop(
@@ -385,7 +424,7 @@ class Model(Network):
 
         # Arguments
             x, y: data as for `fit`.
-            batch_size: samples per batch (default 32).
+            batch_size: samples per batch (default 32; a stateful model's fixed one).
             verbose: 0 or 1.
             sample_weight: per-sample weights for the loss.
             steps: with arrays, as in Keras 2.2.4, evaluate the whole data set as one batch.
@@ -398,10 +437,11 @@ class Model(Network):
             _no_y_with_source("evaluate", y, sample_weight=sample_weight)
             return self.evaluate_generator(x, steps=steps, verbose=verbose)
         self._check_compiled("evaluate")
-        batch_size = 32 if batch_size is None else check_positive_int(batch_size, "batch_size")
+        if batch_size is not None:
+            batch_size = check_positive_int(batch_size, "batch_size")
         data = self._standardize(x, y, sample_weight)
-        if steps is not None:
-            batch_size = data[0][0].shape[0]
+        n = data[0][0].shape[0]
+        batch_size = self._batch_size(n if steps is not None else batch_size, n, "evaluate")
         values = training_arrays.test_loop(self, data, batch_size, verbose=verbose)
         return values[0] if len(values) == 1 else values
 
@@ -411,7 +451,7 @@ class Model(Network):
 
         # Arguments
             x: input data, as for `fit`.
-            batch_size: samples per batch (default 32).
+            batch_size: samples per batch (default 32; a stateful model's fixed one).
             verbose: 0 or 1.
             steps: with arrays, as in Keras 2.2.4, predict the whole data set as one batch.
 
@@ -420,10 +460,11 @@ class Model(Network):
         """
         if training_generator.is_data_source(x):
             return self.predict_generator(x, steps=steps, verbose=verbose)
-        batch_size = 32 if batch_size is None else check_positive_int(batch_size, "batch_size")
+        if batch_size is not None:
+            batch_size = check_positive_int(batch_size, "batch_size")
         inputs, _, _ = self._standardize(x, need_y=False)
-        if steps is not None:
-            batch_size = inputs[0].shape[0]
+        n = inputs[0].shape[0]
+        batch_size = self._batch_size(n if steps is not None else batch_size, n, "predict")
         outputs = training_arrays.predict_loop(self, inputs, batch_size, verbose=verbose)
         return outputs[0] if len(outputs) == 1 else outputs
 
@@ -438,7 +479,7 @@ class Model(Network):
         inputs, targets, sws = self._standardize(x, y, sample_weight, class_weight)
         if self.optimizer.state is None:
             self._init_optimizer_state()
-        n = inputs[0].shape[0]
+        n = self._batch_size(inputs[0].shape[0], inputs[0].shape[0], "train_on_batch")
         fn = self._function("train", n, 1)
         perm, valid = training_arrays.epoch_order(0, 0, n, n, False)
         state = steps.TrainState(self._weights(), self.optimizer.state)
@@ -452,13 +493,15 @@ class Model(Network):
         """Returns the loss (and metrics) on one batch, without updating the model."""
         self._check_compiled("test_on_batch")
         data = self._standardize(x, y, sample_weight)
-        values = training_arrays.test_loop(self, data, data[0][0].shape[0], verbose=0)
+        n = self._batch_size(data[0][0].shape[0], data[0][0].shape[0], "test_on_batch")
+        values = training_arrays.test_loop(self, data, n, verbose=0)
         return values[0] if len(values) == 1 else values
 
     def predict_on_batch(self, x: Any) -> Any:
         """Returns the model's outputs for one batch."""
         inputs, _, _ = self._standardize(x, need_y=False)
-        outputs = training_arrays.predict_loop(self, inputs, inputs[0].shape[0], verbose=0)
+        n = self._batch_size(inputs[0].shape[0], inputs[0].shape[0], "predict_on_batch")
+        outputs = training_arrays.predict_loop(self, inputs, n, verbose=0)
         return outputs[0] if len(outputs) == 1 else outputs
 
     # Generators and Sequences (the loops live in `training_generator.py`).

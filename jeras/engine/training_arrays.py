@@ -209,7 +209,10 @@ def test_loop(model: Any, data: tuple, batch_size: int, verbose: int = 0) -> lis
     """Returns `[loss, metric...]` over `data`, the batch values weighted by batch size."""
     n = data[0][0].shape[0]
     fn = model._function("test", batch_size)
-    logs = jax.device_get(fn(model._weights(), _on_device(data)))
+    logs, weights = fn(model._weights(), _on_device(data))
+    if weights is not None:
+        model._set_state(weights)
+    logs = jax.device_get(logs)
     sizes = _batch_sizes(n, batch_size, 0, -(-n // batch_size), False).astype(np.float64)
     values = [float(np.dot(np.asarray(logs[k], np.float64), sizes) / n)
               for k in model.metrics_names]
@@ -222,7 +225,10 @@ def predict_loop(model: Any, inputs: list, batch_size: int, verbose: int = 0) ->
     """Returns the model's outputs for `inputs`, as numpy arrays."""
     n = inputs[0].shape[0]
     fn = model._function("predict", batch_size)
-    outputs = jax.device_get(fn(model._weights(), _on_device(inputs)))
+    outputs, weights = fn(model._weights(), _on_device(inputs))
+    if weights is not None:
+        model._set_state(weights)
+    outputs = jax.device_get(outputs)
     if verbose == 1:
         Progbar(n).update(n)
     return [np.asarray(o)[:n] for o in outputs]

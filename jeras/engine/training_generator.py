@@ -114,6 +114,10 @@ def _standardize(model: Any, method: str, where: str, x: Any, y: Any = None,
     try:
         inputs, targets, sws = model._standardize(x, y, sample_weight, class_weight,
                                                   need_y=need_y)
+        rows = inputs[0].shape[0]
+        if rows:
+            # A stateful model's batches all have its fixed size (no padding).
+            model._batch_size(rows, rows, "")
     except (ValueError, TypeError) as e:
         raise type(e)(f"{method}: the batch read at {where} does not fit the model: {e}") from e
     if inputs[0].shape[0] == 0:
@@ -157,19 +161,22 @@ def _function(model: Any, kind: str) -> Callable:
 
             model._functions[key] = distribution_lib.jit(run, model, "train",
                                                          donate_argnums=(0,))
-        elif kind == "test":
-            test_step = steps.make_test_step(model)
-
-            def test(weights, inputs, targets, sws, mask):
-                return test_step(weights, shard(inputs), shard(targets), shard(sws), mask)
-
-            model._functions[key] = distribution_lib.jit(test, model, "test")
         else:
-            def predict(weights, inputs, mask):
-                return model._forward(weights, shard(inputs), training=False, rng=None,
-                                      sample_mask=mask).outputs
+            # Evaluation and prediction hand back the weights only when they
+            # carry the states of stateful layers.
+            stateful = model.stateful
+            test_step = steps.make_test_step(model) if kind == "test" else None
 
-            model._functions[key] = distribution_lib.jit(predict, model, "predict")
+            def evaluate(weights, inputs, targets, sws, mask):
+                logs, new = test_step(weights, shard(inputs), shard(targets), shard(sws), mask)
+                return logs, (new if stateful else None)
+
+            def predict(weights, inputs, mask):
+                outputs, new = steps.predict_step(model, weights, shard(inputs), mask)
+                return outputs, (new if stateful else None)
+
+            model._functions[key] = distribution_lib.jit(
+                evaluate if kind == "test" else predict, model, kind)
     return model._functions[key]
 
 
@@ -305,12 +312,17 @@ def _evaluate(model: Any, reader: _Reader, num_steps: int, method: str,
         inputs, targets, sws = _standardize(model, method, where, x, y, sw)
         padded, mask, rows = padder(inputs + targets + sws)
         ni, nt = len(inputs), len(targets)
-        logs.append(fn(weights, padded[:ni], padded[ni:ni + nt], padded[ni + nt:], mask))
+        batch_logs, new = fn(weights, padded[:ni], padded[ni:ni + nt], padded[ni + nt:], mask)
+        if new is not None:
+            weights = new
+        logs.append(batch_logs)
         sizes.append(rows)
         if step % _MAX_IN_FLIGHT == _MAX_IN_FLIGHT - 1:
             jax.block_until_ready(logs[-1])
         if progbar is not None:
             progbar.update(step + 1)
+    if model.stateful:
+        model._set_state(weights)
     values = jax.device_get(logs)
     weights_per_batch = np.asarray(sizes, np.float64)
     return [float(np.average([float(v[k]) for v in values], weights=weights_per_batch))
@@ -358,7 +370,10 @@ def predict_generator(model: Any, generator: Any, steps: int | None = None,
                 x = output
             inputs, _, _ = _standardize(model, method, where, x, need_y=False)
             padded, mask, rows = padder(inputs)
-            pending.append((fn(model._weights(), padded, jnp.asarray(mask)), rows))
+            outputs, new = fn(model._weights(), padded, jnp.asarray(mask))
+            if new is not None:
+                model._set_state(new)
+            pending.append((outputs, rows))
             if len(pending) >= _MAX_IN_FLIGHT or step == num_steps - 1:
                 fetched = jax.device_get([outs for outs, _ in pending])
                 host += [[np.asarray(o)[:rows] for o in outs]

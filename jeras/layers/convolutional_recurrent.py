@@ -18,7 +18,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from jeras import activations, constraints, initializers, regularizers
-from jeras.engine.base_layer import Layer, Shape
+from jeras.engine.base_layer import Shape
 from jeras.layers.convolutional import (
     _dimension_numbers,
     conv_output_length,
@@ -27,14 +27,14 @@ from jeras.layers.convolutional import (
     normalize_positive_tuple,
     positive_int,
 )
-from jeras.layers.recurrent import _check_dropout, _sequence_part
+from jeras.layers.recurrent import Recurrent, _check_dropout, _sequence_part
 
 __all__ = ["ConvLSTM2D"]
 
 _GATES = 4
 
 
-class ConvLSTM2D(Layer):
+class ConvLSTM2D(Recurrent):
     """Convolutional LSTM (Shi et al., 2015): an LSTM whose input and recurrent
     transformations are 2-D convolutions. Keras 2's equations, per time step:
 
@@ -77,7 +77,8 @@ class ConvLSTM2D(Layer):
             the last one.
         go_backwards: whether to read the sequence from its end; the returned
             sequence is then in reading order (reversed).
-        stateful: must be False; carrying states across batches is not supported.
+        stateful: whether each batch starts from the final states of the last
+            (fixed batch size needed; `model.reset_states()` zeroes them).
         dropout: float in [0, 1], the fraction of input values dropped in training:
             one mask per gate over the whole frame, the same at every step.
         recurrent_dropout: float in [0, 1], the same for the state `h`.
@@ -104,9 +105,9 @@ class ConvLSTM2D(Layer):
 
     # Raises
         ValueError: for a non-positive `filters`, a malformed size tuple, an unknown
-            `padding` or `data_format`, a rate outside [0, 1], `stateful=True`,
-            an input that is not 5-D with known channels at build, or initial
-            states of the wrong count or shape.
+            `padding` or `data_format`, a rate outside [0, 1], an input that is
+            not 5-D with known channels at build, `stateful=True` without a fixed
+            batch size, or initial states of the wrong count or shape.
         TypeError: for `unroll=True` (as Keras 2.2.4).
 
     # References
@@ -115,7 +116,7 @@ class ConvLSTM2D(Layer):
     """
 
     supports_masking = True
-
+    state_count = 2
     scan_friendly = False
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1),
@@ -133,9 +134,6 @@ class ConvLSTM2D(Layer):
                  return_state: bool = False, unroll: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
         cls = type(self).__name__
-        if stateful:
-            raise ValueError(f"{cls}: `stateful=True` is not supported by jeras (the engine "
-                             f"keeps no state from batch to batch); got stateful={stateful!r}")
         if unroll:
             raise TypeError(f"{cls}: `unroll=True` is not possible with convolutional RNNs "
                             f"(Keras 2.2.4 refuses it too); got unroll={unroll!r}")
@@ -164,7 +162,7 @@ class ConvLSTM2D(Layer):
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        self.stateful = False
+        self.stateful = bool(stateful)
         self.unroll = False
         # Keras applies dropout only for rates strictly inside (0, 1).
         self.uses_rng = 0 < self.dropout < 1 or 0 < self.recurrent_dropout < 1
@@ -216,6 +214,10 @@ class ConvLSTM2D(Layer):
         if self.use_bias:
             self.add_weight("bias", (width,), initializer=self._bias_init(),
                             regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self._build_states(input_shape)
+
+    def _state_shapes(self, input_shape: Shape) -> list[tuple]:
+        return [(input_shape[0],) + self._output_frame(input_shape)] * self.state_count
 
     def _bias_init(self) -> Any:
         if not self.unit_forget_bias:
@@ -282,7 +284,7 @@ class ConvLSTM2D(Layer):
             mask = jnp.any(mask, axis=tuple(range(2, mask.ndim)))
         return mask
 
-    def call(self, params, inputs, *, training=False, rng=None, mask=None):
+    def _run(self, params, inputs, training, rng, mask, start):
         # Keras 2 feeds `initial_state` as extra inputs of the same call: [x, h0, c0].
         initial = None
         if isinstance(inputs, (list, tuple)):
@@ -336,12 +338,12 @@ class ConvLSTM2D(Layer):
 
         if initial is None:
             zeros = jnp.zeros((batch,) + state_frame, projected.dtype)
-            initial = (zeros, zeros)
+            initial = (zeros, zeros) if start is None else start
         final, outputs = lax.scan(body, tuple(initial), (projected, keep))
         result = jnp.swapaxes(outputs, 0, 1) if self.return_sequences else final[0]
         if self.return_state:
-            return [result] + list(final)
-        return result
+            return [result] + list(final), final
+        return result, final
 
     def compute_output_shape(self, input_shape: Shape | list) -> Any:
         input_shape = _sequence_part(input_shape)

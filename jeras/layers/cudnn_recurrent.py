@@ -20,15 +20,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras import constraints, initializers, regularizers
-from jeras.engine.base_layer import Layer, Shape
+from jeras.engine.base_layer import Shape
 from jeras.layers.convolutional import positive_int
-from jeras.layers.recurrent import GRU, LSTM
+from jeras.layers.recurrent import GRU, LSTM, Recurrent
 from jeras.saving.legacy import preprocess_weights_for_loading
 
 __all__ = ["CuDNNGRU", "CuDNNLSTM"]
 
 
-class _CuDNNRNN(Layer):
+class _CuDNNRNN(Recurrent):
     """What CuDNNLSTM and CuDNNGRU share: weights, the conversion and the config."""
 
     #: Gate blocks in the kernels (4 for LSTM, 3 for GRU).
@@ -47,9 +47,6 @@ class _CuDNNRNN(Layer):
                                      kwargs.pop("input_dim", None))
         super().__init__(**kwargs)
         cls = type(self).__name__
-        if stateful:
-            raise ValueError(f"{cls}: `stateful=True` is not supported by jeras yet (carrying "
-                             "states from batch to batch needs engine support)")
         self.units = positive_int(units, "units", cls)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
@@ -64,7 +61,7 @@ class _CuDNNRNN(Layer):
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        self.stateful = False
+        self.stateful = bool(stateful)
         self._plain = self._plain_layer()
         self._kernel_index: np.ndarray | None = None
         self._recurrent_index: np.ndarray | None = None
@@ -102,12 +99,17 @@ class _CuDNNRNN(Layer):
                      np.zeros(2 * width)]
         kernel, recurrent, _ = preprocess_weights_for_loading(self._plain, positions, "2.2.4")
         self._kernel_index, self._recurrent_index = kernel, recurrent
+        self._build_states(input_shape)
 
-    def call(self, params, inputs, *, training=False, rng=None):
+    def _state_shapes(self, input_shape: Shape) -> list[tuple]:
+        return self._plain._state_shapes(input_shape)
+
+    def _run(self, params, inputs, training, rng, mask, start):
+        # Masks are refused by `compute_mask`, and cuDNN layers have no dropout.
         plain = {"kernel": jnp.ravel(params["kernel"])[self._kernel_index],
                  "recurrent_kernel": jnp.ravel(params["recurrent_kernel"])[self._recurrent_index],
                  "bias": self._plain_bias(params["bias"])}
-        return self._plain.call(plain, inputs, training=False)
+        return self._plain._run(plain, inputs, False, None, None, start)
 
     def compute_output_shape(self, input_shape: Shape | list) -> Any:
         return self._plain.compute_output_shape(input_shape)
@@ -119,7 +121,7 @@ class _CuDNNRNN(Layer):
             raise TypeError(f"Layer {self.name} ({type(self).__name__}): masking is not "
                             "supported for CuDNN RNNs (Keras 2 refuses it too); use LSTM or "
                             "GRU(reset_after=True, recurrent_activation='sigmoid')")
-        return [None] * (1 + self._plain.state_count) if self.return_state else None
+        return [None] * (1 + self.state_count) if self.return_state else None
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -156,14 +158,16 @@ _ARGUMENTS = """
             `(batch, timesteps, units)` rather than the last `(batch, units)`.
         return_state: whether to return `[output] + states`.
         go_backwards: whether to read the sequence from its end.
-        stateful: must be False; carrying states across batches is not supported yet.
+        stateful: whether each batch starts from the final states of the last
+            (fixed batch size needed; `model.reset_states()` zeroes them).
 
     # Input shape
         `(batch, timesteps, input_dim)`; masks are refused, as in Keras 2.
 
     # Raises
-        ValueError: for a non-positive `units`, `stateful=True`, or an input that is
-            not `(batch, timesteps, features)` at build.
+        ValueError: for a non-positive `units`, an input that is not
+            `(batch, timesteps, features)` at build, or `stateful=True` without a
+            fixed batch size.
     """
 
 
@@ -182,6 +186,7 @@ class CuDNNLSTM(_CuDNNRNN):
         unit_forget_bias: whether the recurrent forget bias `b_Rf` starts at 1.""")
 
     gates = 4
+    state_count = 2
 
     def __init__(self, units: int, kernel_initializer: Any = "glorot_uniform",
                  recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",

@@ -21,7 +21,7 @@ from jeras import activations, constraints, initializers, regularizers
 from jeras.engine.base_layer import Layer, Shape
 from jeras.layers.convolutional import positive_int
 
-__all__ = ["SimpleRNN", "LSTM", "GRU"]
+__all__ = ["SimpleRNN", "LSTM", "GRU", "Recurrent"]
 
 
 def _check_dropout(value: Any, argument: str, layer: str) -> float:
@@ -37,15 +37,128 @@ def _sequence_part(value: Any) -> Any:
     return value[0] if isinstance(value, list) else value
 
 
-class _RNN(Layer):
+class Recurrent(Layer):
+    """What every recurrent layer shares: `stateful`, carrying its final states
+    from one batch to the next.
+
+    Subclasses set `self.stateful`, call `_build_states` at the end of
+    `build`, and compute their forward pass in `_run`, which also returns
+    the final states. A stateful layer keeps its states next to its weights
+    (see `Layer.add_state`): they are not weights, so `get_weights`, parameter
+    counts and weights files are those of Keras 2.
+    """
+
+    stateful = False
+    #: Number of state tensors carried from step to step (the output is the first).
+    state_count = 1
+
+    def _state_shapes(self, input_shape: Shape) -> list[tuple]:
+        """The shapes of the states for inputs of `input_shape`, batch axis included."""
+        raise NotImplementedError
+
+    def _build_states(self, input_shape: Shape) -> None:
+        """Creates the carried states of a stateful layer (zeros).
+
+        # Raises
+            ValueError: when the batch size is unknown, as in Keras 2.2.4.
+        """
+        if not self.stateful:
+            return
+        if input_shape[0] is None:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: a stateful RNN needs to know its batch "
+                "size. Give the first layer of a Sequential model a `batch_input_shape` "
+                "(batch, timesteps, features) or a `batch_size`, or give `Input` a "
+                f"`batch_shape`; got input shape {tuple(input_shape)}")
+        for i, shape in enumerate(self._state_shapes(input_shape)):
+            if None in shape:
+                raise ValueError(f"{type(self).__name__} {self.name!r}: a stateful RNN needs "
+                                 f"states of known shape; got {shape} for input shape "
+                                 f"{tuple(input_shape)}")
+            self.add_state(f"state_{i}", shape)
+
+    def _run(self, params: dict, inputs: Any, training: bool, rng: jax.Array | None,
+             mask: Any, start: tuple | None) -> tuple[Any, tuple]:
+        """The forward pass from the states `start` (zeros when None, unless the layer
+        is called on `[x] + initial_state`); returns `(outputs, final states)`."""
+        raise NotImplementedError
+
+    def call(self, params, inputs, *, training=False, rng=None, mask=None):
+        return self._run(params, inputs, training, rng, mask, None)[0]
+
+    def apply(self, values: Sequence[jax.Array], inputs: Any, *, training: bool = False,
+              rng: jax.Array | None = None, mask: Any = None,
+              sample_mask: jax.Array | None = None) -> tuple[Any, list]:
+        """As `Layer.apply`; a stateful layer starts from its carried states and
+        returns the final ones in their place.
+
+        As in Keras 2.2.4, an explicit `initial_state` takes precedence over the
+        carried states, and evaluation and prediction move the states as
+        training does.
+        """
+        if not self.stateful:
+            return super().apply(values, inputs, training=training, rng=rng, mask=mask,
+                                 sample_mask=sample_mask)
+        params = {spec.name: v for spec, v in zip(self._specs, values)}
+        index = self._state_indices()
+        outputs, final = self._run(params, inputs, training, rng, mask,
+                                   tuple(values[i] for i in index))
+        new = list(values)
+        for i, state in zip(index, final):
+            new[i] = state.astype(values[i].dtype)
+        return outputs, new
+
+    @property
+    def states(self) -> list:
+        """The carried states as variables (`K.get_value` reads them); Keras 2 gives
+        `None` per state for a layer that is not stateful."""
+        if not self.stateful or not self.built:
+            return [None] * self.state_count
+        return [self._weight_view(i) for i in self._state_indices()]
+
+    def reset_states(self, states: Any = None) -> None:
+        """Sets the carried states to zeros, or to the given arrays.
+
+        # Arguments
+            states: None for zeros, or one array per state (a single array
+                for one state), each of the state's full shape.
+
+        # Raises
+            AttributeError: if the layer is not stateful (as Keras 2.2.4).
+            ValueError: before the layer is built, or for a wrong count or shape.
+        """
+        if not self.stateful:
+            raise AttributeError(f"{type(self).__name__} {self.name!r}: reset_states needs a "
+                                 "stateful layer (stateful=True)")
+        if not self.built:
+            raise ValueError(f"{type(self).__name__} {self.name!r}: reset_states needs the layer "
+                             "to be built (with its batch size) first")
+        if states is None:
+            self._reset_state_values()
+            return
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        index = self._state_indices()
+        if len(states) != len(index):
+            raise ValueError(f"Layer {self.name!r} expects {len(index)} state(s), but "
+                             f"reset_states got {len(states)}")
+        new = list(self._values)
+        for k, (i, value) in enumerate(zip(index, states)):
+            value = np.asarray(value)
+            expected = tuple(self._specs[i].shape)
+            if value.shape != expected:
+                raise ValueError(f"State {k} is incompatible with layer {self.name!r}: "
+                                 f"expected shape {expected}, found shape {value.shape}")
+            new[i] = jnp.asarray(value, dtype=self._values[i].dtype)
+        self._values = new
+
+
+class _RNN(Recurrent):
     """The shared machinery of the recurrent layers: weights, dropout masks, the scan,
     masking, directions and what is returned. Subclasses give the cell's `_step`."""
 
     supports_masking = True
     #: Gate blocks in the kernels (1 for SimpleRNN, 4 for LSTM, 3 for GRU).
     gates = 1
-    #: Number of state tensors carried from step to step (the output is the first).
-    state_count = 1
 
     def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform",
@@ -62,9 +175,6 @@ class _RNN(Layer):
                                      kwargs.pop("input_dim", None))
         super().__init__(**kwargs)
         cls = type(self).__name__
-        if stateful:
-            raise ValueError(f"{cls}: `stateful=True` is not supported by jeras yet (carrying "
-                             "states from batch to batch needs engine support)")
         self.units = positive_int(units, "units", cls)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -83,7 +193,7 @@ class _RNN(Layer):
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        self.stateful = False
+        self.stateful = bool(stateful)
         self.unroll = bool(unroll)
         self.implementation = 1
         # Keras applies dropout only for rates strictly inside (0, 1).
@@ -113,6 +223,10 @@ class _RNN(Layer):
         if self.use_bias:
             self.add_weight("bias", self._bias_shape(), initializer=self._bias_init(),
                             regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self._build_states(input_shape)
+
+    def _state_shapes(self, input_shape: Shape) -> list[tuple]:
+        return [(input_shape[0], self.units)] * self.state_count
 
     # The forward pass.
 
@@ -177,7 +291,7 @@ class _RNN(Layer):
               rec_masks: jax.Array | None) -> tuple[jax.Array, tuple]:
         raise NotImplementedError
 
-    def call(self, params, inputs, *, training=False, rng=None, mask=None):
+    def _run(self, params, inputs, training, rng, mask, start):
         # Keras 2 feeds `initial_state` as extra inputs of the same call: [x, h0, (c0)].
         initial = None
         if isinstance(inputs, (list, tuple)):
@@ -206,13 +320,16 @@ class _RNN(Layer):
                 new_states = tuple(jnp.where(keep, n, s) for n, s in zip(new_states, states))
             return new_states, output
 
-        start = initial if initial is not None else (zeros,) * self.state_count
+        if initial is not None:
+            start = initial
+        elif start is None:
+            start = (zeros,) * self.state_count
         final, outputs = lax.scan(body, tuple(start), (sequence, steps),
                                   unroll=self.unroll)
         result = jnp.swapaxes(outputs, 0, 1) if self.return_sequences else final[0]
         if self.return_state:
-            return [result] + list(final)
-        return result
+            return [result] + list(final), final
+        return result, final
 
     def compute_output_shape(self, input_shape: Shape | list) -> Any:
         input_shape = _sequence_part(input_shape)
@@ -284,7 +401,11 @@ _RETURN_ARGUMENTS = """        return_sequences: whether to return the output of
         return_state: whether to return `[output] + states` (a list).
         go_backwards: whether to read the sequence from its end; the returned
             sequence is then in reading order (reversed).
-        stateful: must be False; carrying states across batches is not supported yet.
+        stateful: whether the final states of each batch are the initial states
+            of the next (sample `i` of a batch continues sample `i` of the last
+            one). The batch size must then be fixed (`batch_input_shape`), and
+            `model.reset_states()` sets the states back to zeros. Training,
+            evaluation and prediction all move the states, as in Keras 2.2.4.
         unroll: whether to unroll the scan over time (short sequences only).
 """
 _SHAPES = """
@@ -299,8 +420,9 @@ _SHAPES = """
         With `return_sequences` the input mask is passed on.
 
     # Raises
-        ValueError: for a non-positive `units`, a rate outside [0, 1], `stateful=True`,
-            or an input that is not `(batch, timesteps, features)` at build.
+        ValueError: for a non-positive `units`, a rate outside [0, 1], an input that
+            is not `(batch, timesteps, features)` at build, or `stateful=True`
+            without a fixed batch size.
     """
 
 

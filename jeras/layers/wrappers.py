@@ -45,7 +45,7 @@ class Wrapper(Layer):
             for spec, value in zip(layer._specs, layer._values):
                 self._specs.append(WeightSpec(prefix + spec.name, spec.shape,
                                               spec.trainable and layer.trainable,
-                                              spec.regularizer, spec.constraint))
+                                              spec.regularizer, spec.constraint, spec.state))
                 self._values.append(value)
 
     def get_config(self) -> dict:
@@ -161,6 +161,7 @@ class Bidirectional(Wrapper):
                                                "go_backwards": not config["go_backwards"]})
         self.return_sequences = bool(config.get("return_sequences", False))
         self.return_state = bool(config.get("return_state", False))
+        self.stateful = bool(config.get("stateful", False))
         self.uses_rng = layer.uses_rng
 
     def build(self, input_shape: Shape) -> None:
@@ -215,6 +216,17 @@ class Bidirectional(Wrapper):
         if self.return_state:
             merged = (merged if isinstance(merged, list) else [merged]) + states
         return merged, list(forward_values) + list(backward_values)
+
+    def reset_states(self) -> None:
+        """Sets the carried states of both directions back to zeros (stateful layers).
+
+        # Raises
+            AttributeError: if the wrapped layer is not stateful.
+        """
+        if not self.stateful:
+            raise AttributeError(f"Bidirectional {self.name!r}: reset_states needs a stateful "
+                                 "recurrent layer (stateful=True)")
+        self._reset_state_values()
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         output_mask = mask if self.return_sequences else None
