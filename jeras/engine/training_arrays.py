@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jeras import backend as K
@@ -118,7 +117,7 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
     for epoch in range(initial_epoch, epochs):
         callback_list.on_epoch_begin(epoch)
         # Moved to the device once per epoch, not with every call of the step.
-        perm, valid = (jnp.asarray(a) for a in epoch_order(
+        perm, valid = jax.device_put(epoch_order(
             fit_seed, epoch, n, batch_size, shuffle, num_steps if whole else None))
         start = 0
         while start < num_steps:
