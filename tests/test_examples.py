@@ -51,3 +51,11 @@ def test_callbacks(capsys, tmp_path):
     assert "csv header: epoch,loss,lr,val_loss" in out
     assert "tensorboard events: True" in out
     assert (tmp_path / "weights.hdf5").exists() and (tmp_path / "all.csv").exists()
+
+
+def test_stateful_lstm_example(capsys):
+    out = run(capsys, "07_lstm_stateful.py")
+    mse = {line.split()[0]: float(line.split()[-1]) for line in out.splitlines()
+           if "test mse" in line}
+    # The target variance is 0.022: only the stateful model sees the earlier chunks.
+    assert mse["stateful=True"] < 0.01 < 0.015 < mse["stateful=False"], mse
