@@ -1,6 +1,8 @@
 """Convolutional layers against float64 numpy references, weight tables and a digits CNN."""
 import itertools
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from jeras.layers import (
     Conv2D,
     Conv2DTranspose,
     Conv3D,
+    Conv3DTranspose,
     Convolution2D,
     Cropping1D,
     Cropping2D,
@@ -31,11 +34,11 @@ from jeras.utils.np_utils import to_categorical
 RNG = np.random.RandomState(0)
 
 
-def run(layer, x, weights=None):
+def run(layer, x, weights=None, training=False):
     layer.ensure_built(x.shape)
     if weights is not None:
         layer.set_weights(weights)
-    out, _ = layer.apply(layer._values, x.astype("float32"), training=False)
+    out, _ = layer.apply(layer._values, x.astype("float32"), training=training)
     assert tuple(out.shape) == tuple(layer.compute_output_shape(x.shape))
     return np.asarray(out)
 
@@ -117,7 +120,8 @@ def test_conv1d_paddings_strides_dilations(padding, strides, dilation):
                    activation="tanh")
     weights = random_weights(layer, x.shape)
     expected = np.tanh(np_conv(x, weights[0], (strides,), padding, (dilation,)) + weights[1])
-    check(run(layer, x, weights), expected)
+    for training in (False, True):
+        check(run(layer, x, weights, training), expected)
 
 
 @pytest.mark.parametrize("padding,strides,dilation,data_format", [
@@ -130,24 +134,27 @@ def test_conv2d_every_padding_format_and_dilation(padding, strides, dilation, da
     weights = random_weights(layer, x.shape if data_format == "channels_last"
                              else to_first(x).shape)
     expected = np_conv(x, weights[0], strides, padding, dilation)
-    if data_format == "channels_first":
-        check(run(layer, to_first(x), weights), to_first(expected))
-    else:
-        check(run(layer, x, weights), expected)
+    for training in (False, True):
+        if data_format == "channels_first":
+            check(run(layer, to_first(x), weights, training), to_first(expected))
+        else:
+            check(run(layer, x, weights, training), expected)
 
 
 def test_conv3d_and_separable_and_depthwise():
     x3 = RNG.randn(1, 4, 5, 4, 2)
     conv3 = Conv3D(3, 2, padding="same", strides=(1, 2, 1))
     weights = random_weights(conv3, x3.shape)
-    check(run(conv3, x3, weights), np_conv(x3, weights[0], (1, 2, 1), "same", (1, 1, 1))
-          + weights[1])
+    for training in (False, True):
+        check(run(conv3, x3, weights, training),
+              np_conv(x3, weights[0], (1, 2, 1), "same", (1, 1, 1)) + weights[1])
 
     x = RNG.randn(2, 7, 6, 3)
     sep = SeparableConv2D(4, 3, padding="same", depth_multiplier=2, dilation_rate=2)
     dw, pw, bias = random_weights(sep, x.shape)
     depthwise = np_depthwise(x, dw, (1, 1), "same", (2, 2))
-    check(run(sep, x, [dw, pw, bias]), depthwise @ pw[0, 0] + bias)
+    for training in (False, True):
+        check(run(sep, x, [dw, pw, bias], training), depthwise @ pw[0, 0] + bias)
 
     x1 = RNG.randn(2, 9, 3)
     sep1 = SeparableConv1D(2, 3, strides=2, use_bias=False)
@@ -159,6 +166,59 @@ def test_conv3d_and_separable_and_depthwise():
     weights = random_weights(depth, to_first(x).shape)
     expected = np_depthwise(x, weights[0], (2, 2), "valid", (1, 1)) + weights[1]
     check(run(depth, to_first(x), weights), to_first(expected))
+
+
+def outputs_and_gradients(layer, x, training):
+    """The layer's outputs and the gradients of a random projection of them with
+    respect to its weights and its inputs."""
+    weights = [jnp.asarray(w) for w in layer._values]
+
+    def forward(weights, x):
+        return layer.apply(weights, x, training=training)[0]
+
+    out, vjp = jax.vjp(forward, weights, jnp.asarray(x, jnp.float32))
+    cotangent = np.random.RandomState(2).randn(*out.shape).astype("float32")
+    return [np.asarray(a) for a in [out, *jax.tree.leaves(vjp(cotangent))]]
+
+
+@pytest.mark.parametrize("layer,shape", [
+    (Conv1D(4, 3, padding="causal", dilation_rate=2), (2, 11, 3)),
+    (Conv1D(4, 3, strides=3), (2, 11, 3)),
+    (Conv2D(6, 3), (3, 12, 12, 1)),
+    (Conv2D(5, (3, 2), strides=(2, 1), padding="same", data_format="channels_first"),
+     (2, 3, 7, 6)),
+    (Conv2D(5, (3, 2), padding="same", dilation_rate=(1, 2)), (2, 7, 6, 3)),
+    (Conv3D(3, 2, padding="same", strides=(1, 2, 1)), (1, 4, 5, 4, 2)),
+    (SeparableConv2D(4, 3, padding="same", depth_multiplier=2), (2, 7, 6, 3)),
+])
+def test_training_patches_match_the_xla_convolution_and_its_gradients(layer, shape):
+    # Training on the CPU convolves patches with a matmul; inference keeps XLA's
+    # convolution, so the two must agree, gradients included.
+    x = RNG.randn(*shape)
+    layer.ensure_built(shape)
+    layer.set_weights(random_weights(layer, shape))
+    for fast, reference in zip(outputs_and_gradients(layer, x, True),
+                               outputs_and_gradients(layer, x, False)):
+        check(fast, reference)
+
+
+def compiled_gradient(layer, shape):
+    layer.ensure_built(shape)
+    loss = lambda w, x: jnp.sum(layer.apply(w, x, training=True)[0])  # noqa: E731
+    return jax.jit(jax.grad(loss, argnums=(0, 1))).lower(
+        layer._values, jnp.ones(shape)).compile().as_text()
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU backend's formulation")
+def test_cpu_training_avoids_xla_convolutions_where_layers_say_scan_friendly():
+    for layer in (Conv1D(2, 3), Conv2D(2, 3, padding="same"), Conv3D(2, 2)):
+        assert layer.scan_friendly
+        assert "convolution(" not in compiled_gradient(layer, (2,) + (5,) * layer.rank + (3,))
+    # Grouped and transposed convolutions stay XLA's, dispatched a step per call.
+    for layer in (DepthwiseConv2D(3), SeparableConv2D(2, 3), Conv2DTranspose(2, 3),
+                  Conv3DTranspose(2, 2)):
+        assert not layer.scan_friendly
+        assert "convolution(" in compiled_gradient(layer, (2,) + (5,) * layer.rank + (3,))
 
 
 @pytest.mark.parametrize("padding,strides,output_padding,data_format", [

@@ -8,6 +8,7 @@ kernel is `kernel_size + (input_channels, filters)`, a transposed one
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -145,13 +146,79 @@ def _add_bias(outputs: jax.Array, bias: jax.Array, data_format: str) -> jax.Arra
     return outputs + bias
 
 
+def window_pads(shape: Sequence[int], axes: Sequence[int], window: Sequence[int],
+                strides: Sequence[int], padding: str,
+                dilation: Sequence[int] | None = None) -> list[tuple[int, int]]:
+    """`(before, after)` pads for each of `axes` of an input of `shape`: none for
+    `'valid'`, TensorFlow's split for `'same'` (an odd pad goes at the end), the
+    dilated window's reach on the left for `'causal'`."""
+    dilation = dilation or (1,) * len(window)
+    reach = [(k - 1) * d + 1 for k, d in zip(window, dilation)]
+    if padding == "causal":
+        return [(r - 1, 0) for r in reach]
+    if padding == "same":
+        return lax.padtype_to_pads([shape[a] for a in axes], reach, strides, "SAME")
+    return [(0, 0)] * len(axes)
+
+
+def window_views(inputs: jax.Array, axes: Sequence[int], window: Sequence[int],
+                 strides: Sequence[int], pads: Sequence[tuple[int, int]],
+                 pad_value: float = 0.0,
+                 dilation: Sequence[int] | None = None) -> list[jax.Array]:
+    """One strided view of the padded `inputs` per window tap, taps in row-major order.
+
+    View `t` holds, at every output position, the entry under tap `t` of that
+    position's window, so a window reduction is an elementwise one across the
+    views and a convolution a matmul of their concatenation. XLA's CPU backend
+    differentiates these slices (into pads and adds) quickly, at the top level
+    and inside `lax.scan` alike, unlike its convolutions and window reductions.
+    """
+    dilation = dilation or (1,) * len(window)
+    widths = [(0, 0)] * inputs.ndim
+    for a, pad in zip(axes, pads):
+        widths[a] = pad
+    padded = jnp.pad(inputs, widths, constant_values=pad_value)
+    views = []
+    for taps in itertools.product(*(range(k) for k in window)):
+        start, limit, step = [0] * padded.ndim, list(padded.shape), [1] * padded.ndim
+        for a, t, k, s, d in zip(axes, taps, window, strides, dilation):
+            out = max((padded.shape[a] - (k - 1) * d - 1) // s + 1, 0)
+            start[a], limit[a], step[a] = t * d, t * d + max((out - 1) * s + 1, 0), s
+        views.append(lax.slice(padded, start, limit, step))
+    return views
+
+
+def patch_conv(inputs: jax.Array, kernel: jax.Array, strides: Sequence[int],
+               pads: Sequence[tuple[int, int]], dilation: Sequence[int],
+               data_format: str) -> jax.Array:
+    """A convolution as one matmul of the input's patches (im2col) with the kernel.
+
+    Equal to `lax.conv_general_dilated` up to float rounding. On XLA's CPU backend
+    its train step runs several times faster, and as fast inside `lax.scan` as at
+    the top level, at the cost of keeping the patches (the kernel's size times the
+    input) for the backward pass.
+    """
+    rank = kernel.ndim - 2
+    axes = _spatial_axes(rank, data_format)
+    channel = _channel_axis(data_format) % inputs.ndim
+    views = window_views(inputs, axes, kernel.shape[:rank], strides, pads, dilation=dilation)
+    # Taps major, channels minor: the order of the kernel's own flattening.
+    patches = jnp.concatenate(views, axis=channel)
+    outputs = lax.dot_general(patches, kernel.reshape(-1, kernel.shape[-1]),
+                              (((channel,), (0,)), ((), ())))
+    return outputs if data_format == "channels_last" else jnp.moveaxis(outputs, -1, 1)
+
+
 class _Conv(Layer):
-    """Abstract N-D convolution; see `Conv1D`, `Conv2D`, `Conv3D`."""
+    """Abstract N-D convolution; see `Conv1D`, `Conv2D`, `Conv3D`.
+
+    Training steps on XLA's CPU backend convolve with `patch_conv`, whose
+    gradient is fast inside `lax.scan` too, so `scan_friendly` stays on; its
+    patches hold the kernel's size times each layer's input until the backward pass.
+    """
 
     rank = 2
     paddings: tuple[str, ...] = ("valid", "same")
-
-    scan_friendly = False
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  data_format: str | None = None, dilation_rate: Any = 1, activation: Any = None,
@@ -201,21 +268,27 @@ class _Conv(Layer):
             self.add_weight("bias", (size,), initializer=self.bias_initializer,
                             regularizer=self.bias_regularizer, constraint=self.bias_constraint)
 
-    def _padding_arg(self) -> Any:
-        if self.padding == "causal":
-            # Causal: pad only on the left, by the dilated kernel's reach.
-            return [((self.kernel_size[0] - 1) * self.dilation_rate[0], 0)]
-        return self.padding.upper()
-
-    def _convolve(self, inputs: jax.Array, kernel: jax.Array, groups: int = 1,
+    def _convolve(self, inputs: jax.Array, kernel: jax.Array, training: bool, groups: int = 1,
                   strides: tuple | None = None, dilation: tuple | None = None,
-                  padding: Any = None) -> jax.Array:
-        return lax.conv_general_dilated(
-            inputs, kernel, window_strides=strides or self.strides,
-            padding=self._padding_arg() if padding is None else padding,
-            rhs_dilation=dilation or self.dilation_rate,
-            dimension_numbers=_dimension_numbers(self.rank, self.data_format),
-            feature_group_count=groups)
+                  padding: str | None = None) -> jax.Array:
+        strides, dilation = strides or self.strides, dilation or self.dilation_rate
+        pads = window_pads(inputs.shape, _spatial_axes(self.rank, self.data_format),
+                           kernel.shape[:self.rank], strides, padding or self.padding, dilation)
+
+        def xla_conv(inputs: jax.Array, kernel: jax.Array) -> jax.Array:
+            return lax.conv_general_dilated(
+                inputs, kernel, window_strides=strides, padding=pads, rhs_dilation=dilation,
+                dimension_numbers=_dimension_numbers(self.rank, self.data_format),
+                feature_group_count=groups)
+
+        if groups > 1 or not training:
+            return xla_conv(inputs, kernel)
+        # XLA's CPU backend takes the gradient of patches and a matmul several
+        # times faster than that of its convolution; its forward alone is the
+        # faster one, hence inference keeps it, and so do the other backends.
+        return lax.platform_dependent(
+            inputs, kernel, default=xla_conv,
+            cpu=lambda x, k: patch_conv(x, k, strides, pads, dilation, self.data_format))
 
     def _finish(self, params: dict, outputs: jax.Array) -> jax.Array:
         if self.use_bias:
@@ -223,7 +296,7 @@ class _Conv(Layer):
         return self.activation(outputs)
 
     def call(self, params, inputs, *, training=False, rng=None):
-        return self._finish(params, self._convolve(inputs, params["kernel"]))
+        return self._finish(params, self._convolve(inputs, params["kernel"], training))
 
     def _output_space(self, input_shape: Shape) -> tuple:
         return tuple(conv_output_length(input_shape[a], k, self.padding, s, d)
@@ -333,6 +406,9 @@ class Conv3D(_Conv):
 class _ConvTranspose(_Conv):
     """Abstract transposed convolution; see `Conv2DTranspose`."""
 
+    # Its gradient is XLA's convolution's: slow inside `lax.scan` on the CPU.
+    scan_friendly = False
+
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  output_padding: Any = None, data_format: str | None = None, **kwargs: Any):
         # Keras 2.2.4's transposed convolutions take no dilation_rate.
@@ -437,6 +513,10 @@ class Conv3DTranspose(_ConvTranspose):
 class _SeparableConv(_Conv):
     """Abstract separable convolution; see `SeparableConv2D`."""
 
+    # The depthwise step is XLA's grouped convolution, whose gradient is slow
+    # inside `lax.scan` on the CPU.
+    scan_friendly = False
+
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  data_format: str | None = None, dilation_rate: Any = 1,
                  depth_multiplier: int = 1, activation: Any = None, use_bias: bool = True,
@@ -476,10 +556,11 @@ class _SeparableConv(_Conv):
 
     def call(self, params, inputs, *, training=False, rng=None):
         channels = params["depthwise_kernel"].shape[-2]
-        outputs = self._convolve(inputs, _grouped_kernel(params["depthwise_kernel"]),
+        outputs = self._convolve(inputs, _grouped_kernel(params["depthwise_kernel"]), training,
                                  groups=channels)
-        outputs = self._convolve(outputs, params["pointwise_kernel"], strides=(1,) * self.rank,
-                                 dilation=(1,) * self.rank, padding="VALID")
+        outputs = self._convolve(outputs, params["pointwise_kernel"], training,
+                                 strides=(1,) * self.rank,
+                                 dilation=(1,) * self.rank, padding="valid")
         return self._finish(params, outputs)
 
     def get_config(self) -> dict:
@@ -584,6 +665,9 @@ class DepthwiseConv2D(_Conv):
         ValueError: for bad sizes or an input of the wrong rank at build.
     """
 
+    # XLA's grouped convolution: its gradient is slow inside `lax.scan` on the CPU.
+    scan_friendly = False
+
     rank = 2
 
     def __init__(self, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid",
@@ -616,7 +700,7 @@ class DepthwiseConv2D(_Conv):
     def call(self, params, inputs, *, training=False, rng=None):
         kernel = _grouped_kernel(params["depthwise_kernel"])
         channels = params["depthwise_kernel"].shape[-2]
-        return self._finish(params, self._convolve(inputs, kernel, groups=channels))
+        return self._finish(params, self._convolve(inputs, kernel, training, groups=channels))
 
     def _output_channels(self, input_shape: Shape) -> int:
         channels = input_shape[_channel_axis(self.data_format)]
