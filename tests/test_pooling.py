@@ -1,6 +1,8 @@
 """Pooling layers against numpy window loops, including 'same' edges and masked means."""
 import itertools
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -26,9 +28,9 @@ from jeras.models import Sequential
 RNG = np.random.RandomState(1)
 
 
-def run(layer, x, mask=None):
+def run(layer, x, mask=None, training=False):
     layer.ensure_built(x.shape)
-    out, _ = layer.apply(layer._values, x.astype("float32"), training=False, mask=mask)
+    out, _ = layer.apply(layer._values, x.astype("float32"), training=training, mask=mask)
     assert tuple(out.shape) == tuple(layer.compute_output_shape(x.shape))
     return np.asarray(out)
 
@@ -66,8 +68,9 @@ def check(actual, expected):
 def test_2d_max_and_average_against_windows(padding, pool, strides):
     x = RNG.randn(2, 7, 6, 3)
     ref_strides = strides or pool
-    check(run(MaxPooling2D(pool, strides, padding), x),
-          np_pool(x, pool, ref_strides, padding, np.max))
+    for training in (False, True):
+        check(run(MaxPooling2D(pool, strides, padding), x, training=training),
+              np_pool(x, pool, ref_strides, padding, np.max))
     check(run(AveragePooling2D(pool, strides, padding), x),
           np_pool(x, pool, ref_strides, padding, np.mean))
 
@@ -79,13 +82,74 @@ def test_channels_first_1d_and_3d():
     check(run(AveragePooling2D((3, 2), (2, 2), "same", data_format="channels_first"), first),
           expected)
     s = RNG.randn(2, 9, 4)
-    check(run(MaxPooling1D(3, 2, "same"), s), np_pool(s, (3,), (2,), "same", np.max))
     check(run(AveragePooling1D(), s), np_pool(s, (2,), (2,), "valid", np.mean))
     v = RNG.randn(1, 4, 5, 4, 2)
-    check(run(MaxPooling3D(2, padding="same"), v),
-          np_pool(v, (2, 2, 2), (2, 2, 2), "same", np.max))
+    for training in (False, True):
+        check(run(MaxPooling1D(3, 2, "same"), s, training=training),
+              np_pool(s, (3,), (2,), "same", np.max))
+        check(run(MaxPooling3D(2, padding="same"), v, training=training),
+              np_pool(v, (2, 2, 2), (2, 2, 2), "same", np.max))
+        check(run(MaxPooling2D((3, 2), (2, 2), "same", data_format="channels_first"), first,
+                  training=training),
+              np.moveaxis(np_pool(x, (3, 2), (2, 2), "same", np.max), -1, 1))
     check(run(AveragePooling3D((2, 1, 2)), v), np_pool(v, (2, 1, 2), (2, 1, 2), "valid",
                                                           np.mean))
+
+
+def max_pool_gradient(layer, x, training):
+    """The gradient of a random projection of the layer's outputs by its inputs."""
+    layer.ensure_built(x.shape)
+    out, vjp = jax.vjp(lambda x: layer.apply([], x, training=training)[0],
+                       jnp.asarray(x, jnp.float32))
+    cotangent = np.random.RandomState(2).randn(*out.shape).astype("float32")
+    return np.asarray(vjp(cotangent)[0])
+
+
+@pytest.mark.parametrize("layer,shape", [
+    (MaxPooling2D(), (2, 8, 8, 3)),
+    (MaxPooling2D(), (2, 7, 9, 3)),
+    (MaxPooling2D((3, 2), (2, 1), "same"), (2, 7, 6, 3)),
+    (MaxPooling2D(3, 2, "same", data_format="channels_first"), (2, 3, 7, 6)),
+    (MaxPooling1D(3, 1), (2, 9, 4)),
+    (MaxPooling3D(2, padding="same"), (1, 4, 5, 3, 2)),
+])
+def test_training_max_matches_reduce_window_gradients(layer, shape):
+    # Training on the CPU takes the maximum over strided slices; inference keeps
+    # lax.reduce_window, whose gradient is the reference.
+    x = RNG.randn(*shape)
+    np.testing.assert_array_equal(max_pool_gradient(layer, x, True),
+                                  max_pool_gradient(layer, x, False))
+
+
+def test_training_max_gives_a_tied_window_gradient_to_its_first_maximum():
+    # After ReLU whole windows tie at zero; TensorFlow and lax.reduce_window pass
+    # each window's gradient to its first maximal entry, unsplit.
+    x = np.maximum(RNG.randn(2, 6, 6, 2), 0)
+    x[0, :2, :2, 0] = 0.0
+    x[1, 2:4, 2:4, 1] = 1.5
+    layer = MaxPooling2D()
+    gradient = max_pool_gradient(layer, x, True)
+    np.testing.assert_array_equal(gradient, max_pool_gradient(layer, x, False))
+    assert gradient[0, 0, 0, 0] != 0 and not gradient[0, :2, :2, 0].ravel()[1:].any()
+    assert gradient[1, 2, 2, 1] != 0 and not gradient[1, 2:4, 2:4, 1].ravel()[1:].any()
+
+
+def test_training_max_propagates_nan_like_reduce_window():
+    x = RNG.randn(1, 4, 4, 1)
+    x[0, 1, 1, 0] = x[0, 2, 3, 0] = np.nan
+    for training in (False, True):
+        out = run(MaxPooling2D(), x, training=training)[0, :, :, 0]
+        np.testing.assert_array_equal(np.isnan(out), [[True, False], [False, True]])
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU backend's formulation")
+def test_cpu_training_avoids_select_and_scatter():
+    layer = MaxPooling2D(3, 2, "same")
+    layer.ensure_built((2, 9, 9, 3))
+    assert layer.scan_friendly and AveragePooling2D().scan_friendly
+    loss = lambda x: jnp.sum(layer.apply([], x, training=True)[0])  # noqa: E731
+    hlo = jax.jit(jax.grad(loss)).lower(jnp.ones((2, 9, 9, 3))).compile().as_text()
+    assert "select-and-scatter" not in hlo
 
 
 def test_global_pooling_and_masked_average():
