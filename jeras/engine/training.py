@@ -22,6 +22,7 @@ from jeras.callbacks import History
 from jeras.engine import steps, training_arrays, training_generator
 from jeras.engine.network import Network
 from jeras.engine.training_utils import (
+    check_array_shapes,
     check_loss_and_target,
     check_positive_int,
     check_same_length,
@@ -273,9 +274,10 @@ class Model(Network):
         check = [not s and _is_builtin_loss(fn) for s, fn in zip(sparse, spec.loss_fns)]
         targets = standardize_arrays(y, self.output_names, out_shapes, "y",
                                      check_shapes=[False] * len(out_shapes))
+        # The loss-specific message (integer targets for categorical_crossentropy)
+        # says more than the shape message, so it comes first.
         check_loss_and_target(targets, spec.loss_fns, out_shapes)
-        targets = standardize_arrays(targets, self.output_names, out_shapes, "y",
-                                     check_shapes=check)
+        check_array_shapes(targets, self.output_names, out_shapes, "y", check)
         for arr, is_sparse, shape in zip(targets, sparse, out_shapes):
             if is_sparse and arr.ndim != len(shape) and arr.ndim != len(shape) - 1:
                 raise ValueError(f"`y`: sparse_categorical_crossentropy expects integer targets "

@@ -91,20 +91,40 @@ def standardize_arrays(data: Any, names: Sequence[str], shapes: Sequence[tuple],
         raise ValueError(f"`{argument}`: the model expects {len(names)} array(s) for "
                          f"{list(names)}, but got {len(arrays)}")
     out = []
-    for i, (arr, name, shape) in enumerate(zip(arrays, names, shapes)):
+    for arr, shape in zip(arrays, shapes):
         arr = as_numeric_array(arr, argument)
         if arr.ndim == 1 and len(shape) == 2:
             arr = arr[:, None]
-        if check_shapes is None or check_shapes[i]:
-            expected = tuple(shape[1:])
-            got = arr.shape[1:]
-            if len(expected) != len(got) or any(
-                    e is not None and e != g for e, g in zip(expected, got)):
-                raise ValueError(
-                    f"`{argument}`: expected {name} to have shape {expected} but got array "
-                    f"with shape {got} (full array shape {arr.shape})")
         out.append(arr)
+    check_array_shapes(out, names, shapes, argument, check_shapes)
     return out
+
+
+def check_array_shapes(arrays: Sequence[np.ndarray], names: Sequence[str],
+                       shapes: Sequence[tuple], argument: str,
+                       check_shapes: Sequence[bool] | None = None) -> None:
+    """Checks each array's shape beyond the batch axis against the model's.
+
+    # Arguments
+        arrays: the standardized arrays.
+        names: the model's input (or output) names.
+        shapes: the expected shapes, batch axis first (None for unknown sizes).
+        argument: `'x'` or `'y'`, for messages.
+        check_shapes: per entry, whether to check it (all when None).
+
+    # Raises
+        ValueError: naming the first array whose shape differs.
+    """
+    for i, (arr, name, shape) in enumerate(zip(arrays, names, shapes)):
+        if check_shapes is not None and not check_shapes[i]:
+            continue
+        expected = tuple(shape[1:])
+        got = arr.shape[1:]
+        if len(expected) != len(got) or any(
+                e is not None and e != g for e, g in zip(expected, got)):
+            raise ValueError(
+                f"`{argument}`: expected {name} to have shape {expected} but got array "
+                f"with shape {got} (full array shape {arr.shape})")
 
 
 def check_same_length(x: list, y: list) -> int:
