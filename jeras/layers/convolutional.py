@@ -198,15 +198,19 @@ def patch_conv(inputs: jax.Array, kernel: jax.Array, strides: Sequence[int],
     the top level, at the cost of keeping the patches (the kernel's size times the
     input) for the backward pass.
     """
+    if data_format == "channels_first":
+        outputs = patch_conv(jnp.moveaxis(inputs, 1, -1), kernel, strides, pads, dilation,
+                             "channels_last")
+        return jnp.moveaxis(outputs, -1, 1)
     rank = kernel.ndim - 2
-    axes = _spatial_axes(rank, data_format)
-    channel = _channel_axis(data_format) % inputs.ndim
-    views = window_views(inputs, axes, kernel.shape[:rank], strides, pads, dilation=dilation)
+    views = window_views(inputs, range(1, rank + 1), kernel.shape[:rank], strides, pads,
+                         dilation=dilation)
     # Taps major, channels minor: the order of the kernel's own flattening.
-    patches = jnp.concatenate(views, axis=channel)
-    outputs = lax.dot_general(patches, kernel.reshape(-1, kernel.shape[-1]),
-                              (((channel,), (0,)), ((), ())))
-    return outputs if data_format == "channels_last" else jnp.moveaxis(outputs, -1, 1)
+    patches = jnp.concatenate(views, axis=-1)
+    # As one 2-D matmul: XLA's CPU backend runs it and its gradient about twice as
+    # fast as the same contraction left with the batch and spatial axes apart.
+    outputs = patches.reshape(-1, patches.shape[-1]) @ kernel.reshape(-1, kernel.shape[-1])
+    return outputs.reshape(patches.shape[:-1] + kernel.shape[-1:])
 
 
 class _Conv(Layer):
