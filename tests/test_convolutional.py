@@ -221,6 +221,20 @@ def test_cpu_training_avoids_xla_convolutions_where_layers_say_scan_friendly():
         assert "convolution(" in compiled_gradient(layer, (2,) + (5,) * layer.rank + (3,))
 
 
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU backend's formulation")
+def test_large_or_unknown_images_keep_xla_convolutions_to_spare_memory():
+    # 3x3 taps over 100x100x64 outputs: 23 MiB of patches per sample, over the limit.
+    large = Conv2D(2, 3)
+    assert "convolution(" in compiled_gradient(large, (1, 102, 102, 64))
+    assert not large.scan_friendly
+    unknown = Conv2D(2, 3)
+    unknown.ensure_built((None, None, None, 3))
+    assert not unknown.scan_friendly
+    small = Conv2D(2, 3)
+    small.ensure_built((None, 32, 32, 64))
+    assert small.scan_friendly
+
+
 @pytest.mark.parametrize("padding,strides,output_padding,data_format", [
     ("valid", (2, 2), None, "channels_last"), ("same", (2, 3), None, "channels_last"),
     ("valid", (1, 1), None, "channels_first"), ("same", (2, 2), (1, 0), "channels_last"),

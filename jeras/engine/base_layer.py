@@ -70,7 +70,7 @@ class Layer:
     #: Whether the layer passes an input mask through (`compute_mask`).
     supports_masking = False
     #: False for layers whose gradients XLA's CPU backend computes far slower
-    #: inside a loop than at the top level (convolutions, pooling); `fit` then
+    #: inside a loop than at the top level (its own convolutions); `fit` then
     #: dispatches one compiled step per batch on the CPU instead of scanning.
     scan_friendly = True
 

@@ -27,9 +27,11 @@ def _on_device(data: Any) -> Any:
 def _scan_steps(model: Any) -> bool:
     """Whether to run many train steps per call in one `lax.scan`.
 
-    Always, except for models with convolutions or pooling on the CPU: XLA's
-    CPU backend computes their gradients about ten times slower inside a
-    loop than at the top level, more than a dispatch per step costs.
+    Always, except on the CPU for models with a layer that is not
+    `scan_friendly` (transposed and grouped convolutions, ConvLSTM2D,
+    convolutions over large images): XLA's CPU backend computes their
+    gradients about ten times slower inside a loop than at the top level,
+    more than a dispatch per step costs.
     """
     return model.scan_friendly or jax.default_backend() != "cpu"
 

@@ -146,6 +146,13 @@ def _add_bias(outputs: jax.Array, bias: jax.Array, data_format: str) -> jax.Arra
     return outputs + bias
 
 
+# The most memory, per sample, that a layer's training patches may take: 4 MiB
+# covers MNIST- and CIFAR-sized networks (a 3x3 kernel over 32x32x64 needs
+# 2 MiB) but not ImageNet-sized ones (115 MiB for VGG16's second layer), where
+# the patches' memory would outweigh their speed.
+_PATCH_BYTES_PER_SAMPLE = 4 * 2 ** 20
+
+
 def window_pads(shape: Sequence[int], axes: Sequence[int], window: Sequence[int],
                 strides: Sequence[int], padding: str,
                 dilation: Sequence[int] | None = None) -> list[tuple[int, int]]:
@@ -218,11 +225,16 @@ class _Conv(Layer):
 
     Training steps on XLA's CPU backend convolve with `patch_conv`, whose
     gradient is fast inside `lax.scan` too, so `scan_friendly` stays on; its
-    patches hold the kernel's size times each layer's input until the backward pass.
+    patches hold the kernel's size times each layer's output positions until
+    the backward pass. Where they would exceed `_PATCH_BYTES_PER_SAMPLE` (large
+    images), or the spatial size is unknown, the layer keeps XLA's convolution
+    and is dispatched step by step instead.
     """
 
     rank = 2
     paddings: tuple[str, ...] = ("valid", "same")
+    #: Whether training on the CPU convolves with `patch_conv` (set at build).
+    _patches = True
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  data_format: str | None = None, dilation_rate: Any = 1, activation: Any = None,
@@ -266,6 +278,13 @@ class _Conv(Layer):
                         initializer=self.kernel_initializer,
                         regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self._add_bias_weight(self.filters)
+        space = self._output_space(input_shape)
+        if None in space:
+            self._patches = False
+        else:
+            size = np.prod(space + self.kernel_size, dtype=np.int64) * channels
+            self._patches = size * np.dtype(self.dtype).itemsize <= _PATCH_BYTES_PER_SAMPLE
+        self.scan_friendly = self._patches
 
     def _add_bias_weight(self, size: int) -> None:
         if self.use_bias:
@@ -285,7 +304,7 @@ class _Conv(Layer):
                 dimension_numbers=_dimension_numbers(self.rank, self.data_format),
                 feature_group_count=groups)
 
-        if groups > 1 or not training:
+        if groups > 1 or not training or not self._patches:
             return xla_conv(inputs, kernel)
         # XLA's CPU backend takes the gradient of patches and a matmul several
         # times faster than that of its convolution; its forward alone is the
