@@ -359,3 +359,20 @@ def test_scan_unfriendly_models_dispatch_steps_on_the_cpu():
     x, y = np.random.rand(10, 6, 6, 1), np.random.rand(10, 2)
     history = conv.fit(x, y, batch_size=4, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()
+
+
+@pytest.mark.parametrize("batch_size", [1, 5, 7, 23, 32])
+def test_predict_and_evaluate_cover_every_sample_once_whatever_the_batch_size(batch_size):
+    # 23 samples: a short last batch (sliced so that it ends with the data), or
+    # fewer samples than one batch.
+    np.random.seed(0)
+    model = Sequential([Dense(3, activation="tanh", input_shape=(4,)), Dense(2)])
+    model.compile("sgd", "mse", metrics=["mae"])
+    x, y = np.random.rand(23, 4).astype("float32"), np.random.rand(23, 2)
+    w1, b1, w2, b2 = model.get_weights()
+    expected = np.tanh(x @ w1 + b1) @ w2 + b2
+    np.testing.assert_allclose(model.predict(x, batch_size=batch_size), expected,
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.evaluate(x, y, batch_size=batch_size, verbose=0),
+                               [np.mean((expected - y) ** 2), np.mean(np.abs(expected - y))],
+                               rtol=1e-5)

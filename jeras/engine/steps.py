@@ -153,22 +153,44 @@ def predict_step(model: Any, weights: list, inputs: list, mask: jax.Array) -> tu
     return forward.outputs, forward.weights
 
 
-def scan_batches(step: Callable, weights: list, n: int, batch_size: int,
+def scan_batches(step: Callable, weights: list, data: Any, batch_size: int,
                  stateful: bool) -> tuple[Any, list | None]:
-    """Runs `step(weights, idx, mask) -> (result, weights)` over the batches of `n` samples
-    in order, in one scan.
+    """Runs `step(weights, batch, mask) -> (result, weights)` over the batches of
+    `data` (a pytree of arrays with the samples on their first axis) in order, in
+    one scan.
 
+    Each batch is a contiguous slice, which XLA copies faster than it gathers
+    rows. The short last batch is the slice that ends with the data, the rows
+    it shares with the batch before it masked out; `last_rows` finds its real
+    rows among the results. Data smaller than one batch is padded to one.
     Only a stateful model threads its weights from batch to batch (they carry
     its layers' states); it gets them back after the last batch, others None.
     """
+    n = jax.tree.leaves(data)[0].shape[0]
+    if n < batch_size:
+        data = jax.tree.map(
+            lambda a: jnp.pad(a, [(0, batch_size - n)] + [(0, 0)] * (a.ndim - 1)), data)
+    rows = max(n, batch_size)
+
     def body(carry, step_index):
-        idx, mask = _in_order(step_index, batch_size, n)
-        result, new = step(carry if stateful else weights, idx, mask)
+        start = step_index * batch_size
+        begin = jnp.minimum(start, rows - batch_size)
+        index = begin + jnp.arange(batch_size)
+        batch = jax.tree.map(lambda a: lax.dynamic_slice_in_dim(a, begin, batch_size), data)
+        result, new = step(carry if stateful else weights, batch, (index >= start) & (index < n))
         return (new if stateful else None), result
 
     final, results = lax.scan(body, weights if stateful else None,
                               jnp.arange(-(-n // batch_size)))
     return results, final
+
+
+def last_rows(n: int, batch_size: int) -> slice:
+    """Where the real rows of the last batch of `scan_batches` lie in its results."""
+    steps = -(-n // batch_size)
+    start = (steps - 1) * batch_size
+    offset = start - min(start, max(n, batch_size) - batch_size)
+    return slice(offset, offset + n - start)
 
 
 def replace_weights(weights: list, index: list, values: list) -> list:
@@ -237,13 +259,6 @@ def make_train_chunk(model: Any, batch_size: int, chunk: int) -> Callable:
     return distribution_lib.jit(run, model, "train", donate_argnums=(0,))
 
 
-def _in_order(step: jax.Array, batch_size: int, n: int) -> tuple[jax.Array, jax.Array]:
-    """Indices and mask of batch `step` when reading `n` samples in order."""
-    idx = step * batch_size + jnp.arange(batch_size)
-    valid = idx < n
-    return jnp.where(valid, idx, 0), valid
-
-
 def make_test_loop(model: Any, batch_size: int) -> Callable:
     """Returns a jitted function computing per-batch logs over a whole data set in one scan.
 
@@ -254,13 +269,11 @@ def make_test_loop(model: Any, batch_size: int) -> Callable:
     stateful = model.stateful
 
     def run(weights, data):
-        inputs, targets, sws = data
+        def step(weights, batch, mask):
+            inputs, targets, sws = (distribution_lib.shard_all(part) for part in batch)
+            return test_step(weights, inputs, targets, sws, mask)
 
-        def step(weights, idx, mask):
-            return test_step(weights, _batch(inputs, idx), _batch(targets, idx),
-                             _batch(sws, idx), mask)
-
-        return scan_batches(step, weights, inputs[0].shape[0], batch_size, stateful)
+        return scan_batches(step, weights, data, batch_size, stateful)
 
     return distribution_lib.jit(run, model, "test")
 
@@ -273,10 +286,13 @@ def make_predict_loop(model: Any, batch_size: int) -> Callable:
     stateful = model.stateful
 
     def run(weights, inputs):
-        def step(weights, idx, mask):
-            return predict_step(model, weights, _batch(inputs, idx), mask)
+        def step(weights, batch, mask):
+            return predict_step(model, weights, distribution_lib.shard_all(batch), mask)
 
-        outputs, final = scan_batches(step, weights, inputs[0].shape[0], batch_size, stateful)
-        return [o.reshape((-1,) + o.shape[2:]) for o in outputs], final
+        n = inputs[0].shape[0]
+        outputs, final = scan_batches(step, weights, inputs, batch_size, stateful)
+        last = last_rows(n, batch_size)
+        return [jnp.concatenate([o[:-1].reshape((-1,) + o.shape[2:]), o[-1][last]])
+                for o in outputs], final
 
     return distribution_lib.jit(run, model, "predict")
