@@ -190,6 +190,11 @@ def outputs_and_gradients(layer, x, training):
     (Conv2D(5, (3, 2), padding="same", dilation_rate=(1, 2)), (2, 7, 6, 3)),
     (Conv3D(3, 2, padding="same", strides=(1, 2, 1)), (1, 4, 5, 4, 2)),
     (SeparableConv2D(4, 3, padding="same", depth_multiplier=2), (2, 7, 6, 3)),
+    (SeparableConv1D(3, 3, strides=2, dilation_rate=1, data_format="channels_first"),
+     (2, 3, 9)),
+    (DepthwiseConv2D(3, depth_multiplier=3), (2, 6, 5, 2)),
+    (DepthwiseConv2D((2, 3), strides=2, padding="same", data_format="channels_first"),
+     (2, 4, 7, 6)),
 ])
 def test_training_patches_match_the_xla_convolution_and_its_gradients(layer, shape):
     # Training on the CPU convolves patches with a matmul; inference keeps XLA's
@@ -211,12 +216,12 @@ def compiled_gradient(layer, shape):
 
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU backend's formulation")
 def test_cpu_training_avoids_xla_convolutions_where_layers_say_scan_friendly():
-    for layer in (Conv1D(2, 3), Conv2D(2, 3, padding="same"), Conv3D(2, 2)):
-        assert layer.scan_friendly
+    for layer in (Conv1D(2, 3), Conv2D(2, 3, padding="same"), Conv3D(2, 2),
+                  DepthwiseConv2D(3), SeparableConv2D(2, 3)):
         assert "convolution(" not in compiled_gradient(layer, (2,) + (5,) * layer.rank + (3,))
-    # Grouped and transposed convolutions stay XLA's, dispatched a step per call.
-    for layer in (DepthwiseConv2D(3), SeparableConv2D(2, 3), Conv2DTranspose(2, 3),
-                  Conv3DTranspose(2, 2)):
+        assert layer.scan_friendly
+    # Transposed convolutions stay XLA's, dispatched a step per call.
+    for layer in (Conv2DTranspose(2, 3), Conv3DTranspose(2, 2)):
         assert not layer.scan_friendly
         assert "convolution(" in compiled_gradient(layer, (2,) + (5,) * layer.rank + (3,))
 

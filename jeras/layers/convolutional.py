@@ -197,21 +197,30 @@ def window_views(inputs: jax.Array, axes: Sequence[int], window: Sequence[int],
 
 def patch_conv(inputs: jax.Array, kernel: jax.Array, strides: Sequence[int],
                pads: Sequence[tuple[int, int]], dilation: Sequence[int],
-               data_format: str) -> jax.Array:
+               data_format: str, groups: int = 1) -> jax.Array:
     """A convolution as one matmul of the input's patches (im2col) with the kernel.
 
     Equal to `lax.conv_general_dilated` up to float rounding. On XLA's CPU backend
     its train step runs several times faster, and as fast inside `lax.scan` as at
     the top level, at the cost of keeping the patches (the kernel's size times the
-    input) for the backward pass.
+    input) for the backward pass. With `groups` (a depthwise kernel
+    `(taps..., 1, groups * multiplier)`), each tap's view is scaled channel by
+    channel and summed instead.
     """
     if data_format == "channels_first":
         outputs = patch_conv(jnp.moveaxis(inputs, 1, -1), kernel, strides, pads, dilation,
-                             "channels_last")
+                             "channels_last", groups)
         return jnp.moveaxis(outputs, -1, 1)
     rank = kernel.ndim - 2
     views = window_views(inputs, range(1, rank + 1), kernel.shape[:rank], strides, pads,
                          dilation=dilation)
+    if groups > 1:
+        # Output channel `c * m + j` reads input channel `c` (see `_grouped_kernel`).
+        taps = kernel.reshape(-1, groups, kernel.shape[-1] // groups)
+        outputs = views[0][..., None] * taps[0]
+        for view, tap in zip(views[1:], taps[1:]):
+            outputs = outputs + view[..., None] * tap
+        return outputs.reshape(outputs.shape[:-2] + (kernel.shape[-1],))
     # Taps major, channels minor: the order of the kernel's own flattening.
     patches = jnp.concatenate(views, axis=-1)
     # As one 2-D matmul: XLA's CPU backend runs it and its gradient about twice as
@@ -278,6 +287,11 @@ class _Conv(Layer):
                         initializer=self.kernel_initializer,
                         regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self._add_bias_weight(self.filters)
+        self._choose_patches(input_shape, channels)
+
+    def _choose_patches(self, input_shape: Shape, channels: int) -> None:
+        """Trains with `patch_conv` on the CPU, and scans, where the patches of one
+        sample fit `_PATCH_BYTES_PER_SAMPLE`."""
         space = self._output_space(input_shape)
         if None in space:
             self._patches = False
@@ -304,14 +318,15 @@ class _Conv(Layer):
                 dimension_numbers=_dimension_numbers(self.rank, self.data_format),
                 feature_group_count=groups)
 
-        if groups > 1 or not training or not self._patches:
+        if not training or not self._patches:
             return xla_conv(inputs, kernel)
         # XLA's CPU backend takes the gradient of patches and a matmul several
         # times faster than that of its convolution; its forward alone is the
         # faster one, hence inference keeps it, and so do the other backends.
         return lax.platform_dependent(
             inputs, kernel, default=xla_conv,
-            cpu=lambda x, k: patch_conv(x, k, strides, pads, dilation, self.data_format))
+            cpu=lambda x, k: patch_conv(x, k, strides, pads, dilation, self.data_format,
+                                        groups))
 
     def _finish(self, params: dict, outputs: jax.Array) -> jax.Array:
         if self.use_bias:
@@ -536,10 +551,6 @@ class Conv3DTranspose(_ConvTranspose):
 class _SeparableConv(_Conv):
     """Abstract separable convolution; see `SeparableConv2D`."""
 
-    # The depthwise step is XLA's grouped convolution, whose gradient is slow
-    # inside `lax.scan` on the CPU.
-    scan_friendly = False
-
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  data_format: str | None = None, dilation_rate: Any = 1,
                  depth_multiplier: int = 1, activation: Any = None, use_bias: bool = True,
@@ -576,6 +587,7 @@ class _SeparableConv(_Conv):
                         regularizer=self.pointwise_regularizer,
                         constraint=self.pointwise_constraint)
         self._add_bias_weight(self.filters)
+        self._choose_patches(input_shape, channels)
 
     def call(self, params, inputs, *, training=False, rng=None):
         channels = params["depthwise_kernel"].shape[-2]
@@ -688,9 +700,6 @@ class DepthwiseConv2D(_Conv):
         ValueError: for bad sizes or an input of the wrong rank at build.
     """
 
-    # XLA's grouped convolution: its gradient is slow inside `lax.scan` on the CPU.
-    scan_friendly = False
-
     rank = 2
 
     def __init__(self, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid",
@@ -719,6 +728,7 @@ class DepthwiseConv2D(_Conv):
                         regularizer=self.depthwise_regularizer,
                         constraint=self.depthwise_constraint)
         self._add_bias_weight(channels * self.depth_multiplier)
+        self._choose_patches(input_shape, channels)
 
     def call(self, params, inputs, *, training=False, rng=None):
         kernel = _grouped_kernel(params["depthwise_kernel"])
