@@ -1,5 +1,6 @@
 """ConvLSTM2D against a numpy transcription of Keras 2.2.4's ConvLSTM2DCell equations."""
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -358,3 +359,42 @@ def test_stateful_layer_continues_from_the_last_batch():
                                rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="batch size"):
         ConvLSTM2D(F, 3, stateful=True).ensure_built((None, T, H, W, C))
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"padding": "same"},
+    {"strides": (2, 1), "data_format": "channels_first"},
+    {"dilation_rate": (1, 2), "dropout": 0.3, "recurrent_dropout": 0.4},
+])
+def test_training_patches_match_xla_convolutions_and_their_gradients(kwargs):
+    # Training on the CPU convolves patches; the same layer with XLA's
+    # convolutions must give the same outputs and gradients, dropout included.
+    shape = (B, T, C, H, W) if kwargs.get("data_format") == "channels_first" else (B, T, H, W, C)
+    x = RNG.randn(*shape).astype("float32")
+    fast = ConvLSTM2D(F, 3, return_sequences=True, **kwargs)
+    fast.ensure_built(shape)
+    fast.set_weights([RNG.randn(*w.shape).astype("float32") * 0.3 for w in fast.get_weights()])
+    assert fast._patches
+    key = jax.random.PRNGKey(3)
+
+    def outputs_and_gradients(patches):
+        fast._patches = patches
+
+        def loss(weights, x):
+            out = fast.apply(weights, x, training=True, rng=key)[0]
+            return jnp.sum(out * jnp.cos(out)), out
+
+        grads, out = jax.jit(jax.grad(loss, argnums=(0, 1), has_aux=True))(fast._values, x)
+        return [out, *jax.tree.leaves(grads)]
+
+    for a, b in zip(outputs_and_gradients(True), outputs_and_gradients(False)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-4, atol=2e-5)
+
+
+def test_large_frames_keep_xla_convolutions():
+    layer = ConvLSTM2D(16, 3, padding="same")
+    layer.ensure_built((None, 10, 64, 64, 8))
+    assert not layer._patches
+    unknown = ConvLSTM2D(2, 3)
+    unknown.ensure_built((None, None, H, W, C))
+    assert not unknown._patches

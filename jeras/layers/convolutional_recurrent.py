@@ -20,12 +20,16 @@ from jax import lax
 from jeras import activations, constraints, initializers, regularizers
 from jeras.engine.base_layer import Shape
 from jeras.layers.convolutional import (
+    _PATCH_BYTES_PER_SAMPLE,
     _dimension_numbers,
+    _spatial_axes,
     conv_output_length,
     normalize_data_format,
     normalize_padding,
     normalize_positive_tuple,
+    patch_conv,
     positive_int,
+    window_pads,
 )
 from jeras.layers.recurrent import Recurrent, _check_dropout, _sequence_part
 
@@ -118,6 +122,8 @@ class ConvLSTM2D(Recurrent):
     supports_masking = True
     state_count = 2
     scan_friendly = False
+    #: Whether training on the CPU convolves with `patch_conv` (set at build).
+    _patches = False
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1),
                  padding: str = "valid", data_format: str | None = None,
@@ -215,6 +221,15 @@ class ConvLSTM2D(Recurrent):
             self.add_weight("bias", (width,), initializer=self._bias_init(),
                             regularizer=self.bias_regularizer, constraint=self.bias_constraint)
         self._build_states(input_shape)
+        # Training keeps the patches of both convolutions at every step for the
+        # backward pass: taps times output positions times (input + state) channels.
+        sizes = ((input_shape[1],) + self._frame_space(self._output_frame(input_shape))
+                 + self.kernel_size)
+        if None in sizes:
+            self._patches = False
+        else:
+            size = math.prod(sizes) * (channels + self.filters)
+            self._patches = size * jnp.dtype(self.dtype).itemsize <= _PATCH_BYTES_PER_SAMPLE
 
     def _state_shapes(self, input_shape: Shape) -> list[tuple]:
         return [(input_shape[0],) + self._output_frame(input_shape)] * self.state_count
@@ -239,18 +254,37 @@ class ConvLSTM2D(Recurrent):
         return jnp.concatenate([x * m for m in masks], axis=axis)
 
     def _convolve(self, x: jax.Array, kernel: jax.Array, dropped: bool, strides: tuple,
-                  padding: str, dilation: tuple) -> jax.Array:
+                  padding: str, dilation: tuple, training: bool) -> jax.Array:
         """`x * kernel` for all four gates at once.
 
         A `dropped` input holds one copy per gate (`_stack_dropped`); it is
         convolved as four groups, group `g` producing gate block `g`, since a
         grouped convolution splits the kernel's output channels in the same
-        gate-major order.
+        gate-major order. Training on the CPU convolves patches with a matmul,
+        as `Conv2D` does, where the patches of a sample fit the same limit:
+        XLA's CPU backend differentiates its own convolution far more slowly,
+        above all inside the scan over time.
         """
-        return lax.conv_general_dilated(
-            x, kernel, window_strides=strides, padding=padding, rhs_dilation=dilation,
-            dimension_numbers=_dimension_numbers(2, self.data_format),
-            feature_group_count=_GATES if dropped else 1)
+        pads = window_pads(x.shape, _spatial_axes(2, self.data_format), kernel.shape[:2],
+                           strides, padding, dilation)
+        groups = _GATES if dropped else 1
+
+        def xla_conv(x: jax.Array, kernel: jax.Array) -> jax.Array:
+            return lax.conv_general_dilated(
+                x, kernel, window_strides=strides, padding=pads, rhs_dilation=dilation,
+                dimension_numbers=_dimension_numbers(2, self.data_format),
+                feature_group_count=groups)
+
+        def patches(x: jax.Array, kernel: jax.Array) -> jax.Array:
+            xs = jnp.split(x, groups, axis=self._channel_axis)
+            ks = jnp.split(kernel, groups, axis=-1)
+            return jnp.concatenate(
+                [patch_conv(xg, kg, strides, pads, dilation, self.data_format)
+                 for xg, kg in zip(xs, ks)], axis=self._channel_axis)
+
+        if not training or not self._patches:
+            return xla_conv(x, kernel)
+        return lax.platform_dependent(x, kernel, default=xla_conv, cpu=patches)
 
     def _dropout_masks(self, training: bool, rng: jax.Array | None, batch: int,
                        input_frame: tuple, state_frame: tuple, dtype: Any
@@ -306,8 +340,8 @@ class ConvLSTM2D(Recurrent):
         # each sequence's masks broadcast over its steps.
         x = inputs if in_masks is None else self._stack_dropped(inputs, in_masks[:, :, None])
         projected = self._convolve(x.reshape((batch * steps,) + x.shape[2:]), params["kernel"],
-                                   in_masks is not None, self.strides, self.padding.upper(),
-                                   self.dilation_rate)
+                                   in_masks is not None, self.strides, self.padding,
+                                   self.dilation_rate, training)
         if self.use_bias:
             bias = params["bias"]
             projected = projected + (bias if self.data_format == "channels_last"
@@ -324,7 +358,7 @@ class ConvLSTM2D(Recurrent):
             h, c = states
             h_in = h if rec_masks is None else self._stack_dropped(h, rec_masks)
             z = x_t + self._convolve(h_in, params["recurrent_kernel"], rec_masks is not None,
-                                     (1, 1), "SAME", (1, 1))
+                                     (1, 1), "same", (1, 1), training)
             i, f, g, o = jnp.split(z, _GATES, axis=self._channel_axis)
             new_c = (self.recurrent_activation(f) * c
                      + self.recurrent_activation(i) * self.activation(g))
