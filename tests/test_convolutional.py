@@ -195,6 +195,10 @@ def outputs_and_gradients(layer, x, training):
     (DepthwiseConv2D(3, depth_multiplier=3), (2, 6, 5, 2)),
     (DepthwiseConv2D((2, 3), strides=2, padding="same", data_format="channels_first"),
      (2, 4, 7, 6)),
+    (Conv2DTranspose(3, 3, strides=2, padding="same"), (2, 5, 4, 3)),
+    (Conv2DTranspose(2, (3, 2), strides=(2, 3), output_padding=(1, 0),
+                     data_format="channels_first"), (2, 3, 4, 5)),
+    (Conv3DTranspose(2, 2, strides=(1, 2, 1), padding="same"), (1, 3, 4, 3, 2)),
 ])
 def test_training_patches_match_the_xla_convolution_and_its_gradients(layer, shape):
     # Training on the CPU convolves patches with a matmul; inference keeps XLA's
@@ -217,13 +221,10 @@ def compiled_gradient(layer, shape):
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU backend's formulation")
 def test_cpu_training_avoids_xla_convolutions_where_layers_say_scan_friendly():
     for layer in (Conv1D(2, 3), Conv2D(2, 3, padding="same"), Conv3D(2, 2),
-                  DepthwiseConv2D(3), SeparableConv2D(2, 3)):
+                  DepthwiseConv2D(3), SeparableConv2D(2, 3), Conv2DTranspose(2, 3, strides=2),
+                  Conv3DTranspose(2, 2)):
         assert "convolution(" not in compiled_gradient(layer, (2,) + (5,) * layer.rank + (3,))
         assert layer.scan_friendly
-    # Transposed convolutions stay XLA's, dispatched a step per call.
-    for layer in (Conv2DTranspose(2, 3), Conv3DTranspose(2, 2)):
-        assert not layer.scan_friendly
-        assert "convolution(" in compiled_gradient(layer, (2,) + (5,) * layer.rank + (3,))
 
 
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU backend's formulation")

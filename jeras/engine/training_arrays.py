@@ -28,10 +28,10 @@ def _scan_steps(model: Any) -> bool:
     """Whether to run many train steps per call in one `lax.scan`.
 
     Always, except on the CPU for models with a layer that is not
-    `scan_friendly` (transposed and grouped convolutions, ConvLSTM2D,
-    convolutions over large images): XLA's CPU backend computes their
-    gradients about ten times slower inside a loop than at the top level,
-    more than a dispatch per step costs.
+    `scan_friendly` (ConvLSTM2D, convolutions over large images or images of
+    unknown size, which keep XLA's convolution): XLA's CPU backend computes
+    their gradients about ten times slower inside a loop than at the top
+    level, more than a dispatch per step costs.
     """
     return model.scan_friendly or jax.default_backend() != "cpu"
 

@@ -444,9 +444,6 @@ class Conv3D(_Conv):
 class _ConvTranspose(_Conv):
     """Abstract transposed convolution; see `Conv2DTranspose`."""
 
-    # Its gradient is XLA's convolution's: slow inside `lax.scan` on the CPU.
-    scan_friendly = False
-
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  output_padding: Any = None, data_format: str | None = None, **kwargs: Any):
         # Keras 2.2.4's transposed convolutions take no dilation_rate.
@@ -467,6 +464,7 @@ class _ConvTranspose(_Conv):
                         initializer=self.kernel_initializer,
                         regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self._add_bias_weight(self.filters)
+        self._choose_patches(input_shape, channels)
 
     def _output_space(self, input_shape: Shape) -> tuple:
         pads = self.output_padding or (None,) * self.rank
@@ -488,10 +486,27 @@ class _ConvTranspose(_Conv):
             before = total // 2
             pads.append((k - 1 - before, out - (n - 1) * s - 1 + before))
         kernel = jnp.flip(params["kernel"], axis=tuple(range(self.rank)))
-        outputs = lax.conv_general_dilated(
-            inputs, kernel, window_strides=(1,) * self.rank, padding=pads,
-            lhs_dilation=self.strides,
-            dimension_numbers=_dimension_numbers(self.rank, self.data_format, kernel="OI"))
+        ones = (1,) * self.rank
+
+        def xla_conv(inputs: jax.Array, kernel: jax.Array) -> jax.Array:
+            return lax.conv_general_dilated(
+                inputs, kernel, window_strides=ones, padding=pads, lhs_dilation=self.strides,
+                dimension_numbers=_dimension_numbers(self.rank, self.data_format, kernel="OI"))
+
+        def patches(inputs: jax.Array, kernel: jax.Array) -> jax.Array:
+            # The strides as zeros between the inputs, the pads (negative ones crop)
+            # around them, then a plain correlation.
+            config = [(0, 0, 0)] * inputs.ndim
+            for a, s, pad in zip(axes, self.strides, pads):
+                config[a] = (pad[0], pad[1], s - 1)
+            dilated = lax.pad(inputs, jnp.zeros((), inputs.dtype), config)
+            return patch_conv(dilated, jnp.swapaxes(kernel, -1, -2), ones, [(0, 0)] * self.rank,
+                              ones, self.data_format)
+
+        if training and self._patches:
+            outputs = lax.platform_dependent(inputs, kernel, default=xla_conv, cpu=patches)
+        else:
+            outputs = xla_conv(inputs, kernel)
         return self._finish(params, outputs)
 
     def get_config(self) -> dict:
