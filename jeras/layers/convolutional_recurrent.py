@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from jeras import activations, constraints, initializers, regularizers
+from jeras import activations
 from jeras.engine.base_layer import Shape
 from jeras.layers.convolutional import (
     _PATCH_BYTES_PER_SAMPLE,
@@ -31,7 +31,7 @@ from jeras.layers.convolutional import (
     positive_int,
     window_pads,
 )
-from jeras.layers.recurrent import Recurrent, _check_dropout, _sequence_part
+from jeras.layers.recurrent import Recurrent, _sequence_part
 
 __all__ = ["ConvLSTM2D"]
 
@@ -138,7 +138,14 @@ class ConvLSTM2D(Recurrent):
                  return_sequences: bool = False, go_backwards: bool = False,
                  stateful: bool = False, dropout: float = 0., recurrent_dropout: float = 0.,
                  return_state: bool = False, unroll: bool = False, **kwargs: Any):
-        super().__init__(**kwargs)
+        super().__init__(
+            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
+            return_sequences=return_sequences, return_state=return_state,
+            go_backwards=go_backwards, stateful=stateful, **kwargs)
         cls = type(self).__name__
         if unroll:
             raise TypeError(f"{cls}: `unroll=True` is not possible with convolutional RNNs "
@@ -152,26 +159,9 @@ class ConvLSTM2D(Recurrent):
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
         self.unit_forget_bias = bool(unit_forget_bias)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.dropout = _check_dropout(dropout, "dropout", cls)
-        self.recurrent_dropout = _check_dropout(recurrent_dropout, "recurrent_dropout", cls)
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = bool(stateful)
+        self._set_dropout(dropout, recurrent_dropout)
         self.unroll = False
-        # Keras applies dropout only for rates strictly inside (0, 1).
-        self.uses_rng = 0 < self.dropout < 1 or 0 < self.recurrent_dropout < 1
 
     # Layout helpers: a frame is one step of the input or state, without batch or time.
 
@@ -398,10 +388,7 @@ class ConvLSTM2D(Recurrent):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update({
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "stateful": self.stateful,
+            **self._sequence_config(),
             "unroll": self.unroll,
             "filters": self.filters,
             "kernel_size": self.kernel_size,
@@ -412,17 +399,8 @@ class ConvLSTM2D(Recurrent):
             "activation": activations.serialize(self.activation),
             "recurrent_activation": activations.serialize(self.recurrent_activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
             "unit_forget_bias": self.unit_forget_bias,
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._weight_rules_config(),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
         })

@@ -19,10 +19,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jeras import constraints, initializers, regularizers
 from jeras.engine.base_layer import Shape
 from jeras.layers.convolutional import positive_int
-from jeras.layers.recurrent import GRU, LSTM, Recurrent
+from jeras.layers.recurrent import GRU, LSTM, Recurrent, sequence_input_shape
 from jeras.saving.legacy import preprocess_weights_for_loading
 
 __all__ = ["CuDNNGRU", "CuDNNLSTM"]
@@ -34,34 +33,9 @@ class _CuDNNRNN(Recurrent):
     #: Gate blocks in the kernels (4 for LSTM, 3 for GRU).
     gates = 4
 
-    def __init__(self, units: int, kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
-                 bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
-                 bias_constraint: Any = None, return_sequences: bool = False,
-                 return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
-                 **kwargs: Any):
-        if "input_shape" not in kwargs and ("input_dim" in kwargs or "input_length" in kwargs):
-            kwargs["input_shape"] = (kwargs.pop("input_length", None),
-                                     kwargs.pop("input_dim", None))
-        super().__init__(**kwargs)
-        cls = type(self).__name__
-        self.units = positive_int(units, "units", cls)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = bool(stateful)
+    def __init__(self, units: int, **kwargs: Any):
+        super().__init__(**sequence_input_shape(kwargs))
+        self.units = positive_int(units, "units", type(self).__name__)
         self._plain = self._plain_layer()
         self._kernel_index: np.ndarray | None = None
         self._recurrent_index: np.ndarray | None = None
@@ -125,23 +99,8 @@ class _CuDNNRNN(Recurrent):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update({
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "stateful": self.stateful,
-            "units": self.units,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-        })
+        config.update({**self._sequence_config(), "units": self.units,
+                       **self._weight_rules_config()})
         return config
 
 

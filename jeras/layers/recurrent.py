@@ -32,6 +32,13 @@ def _check_dropout(value: Any, argument: str, layer: str) -> float:
     return float(value)
 
 
+def sequence_input_shape(kwargs: dict) -> dict:
+    """Keras 2's `input_dim` / `input_length` of a recurrent layer as its `input_shape`."""
+    if "input_shape" not in kwargs and ("input_dim" in kwargs or "input_length" in kwargs):
+        kwargs["input_shape"] = (kwargs.pop("input_length", None), kwargs.pop("input_dim", None))
+    return kwargs
+
+
 def _sequence_part(value: Any) -> Any:
     """The sequence's entry when a layer is called on `[x] + initial_state`."""
     return value[0] if isinstance(value, list) else value
@@ -51,6 +58,58 @@ class Recurrent(Layer):
     stateful = False
     #: Number of state tensors carried from step to step (the output is the first).
     state_count = 1
+
+    def __init__(self, kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
+                 bias_constraint: Any = None, return_sequences: bool = False,
+                 return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
+                 **kwargs: Any):
+        super().__init__(**kwargs)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+
+    def _set_dropout(self, dropout: Any, recurrent_dropout: Any) -> None:
+        """Checks and keeps the dropout rates; the layer draws random numbers only for
+        rates strictly inside (0, 1), as Keras applies them."""
+        cls = type(self).__name__
+        self.dropout = _check_dropout(dropout, "dropout", cls)
+        self.recurrent_dropout = _check_dropout(recurrent_dropout, "recurrent_dropout", cls)
+        self.uses_rng = 0 < self.dropout < 1 or 0 < self.recurrent_dropout < 1
+
+    def _sequence_config(self) -> dict:
+        """The config entries of what the layer returns and how it reads."""
+        return {"return_sequences": self.return_sequences, "return_state": self.return_state,
+                "go_backwards": self.go_backwards, "stateful": self.stateful}
+
+    def _weight_rules_config(self) -> dict:
+        """The config entries of the weights' initializers, regularizers and constraints."""
+        return {
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+        }
 
     def _state_shapes(self, input_shape: Shape) -> list[tuple]:
         """The shapes of the states for inputs of `input_shape`, batch axis included."""
@@ -161,43 +220,15 @@ class _RNN(Recurrent):
     gates = 1
 
     def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
-                 bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
-                 bias_constraint: Any = None, dropout: float = 0., recurrent_dropout: float = 0.,
-                 return_sequences: bool = False, return_state: bool = False,
-                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 dropout: float = 0., recurrent_dropout: float = 0., unroll: bool = False,
                  **kwargs: Any):
-        if "input_shape" not in kwargs and ("input_dim" in kwargs or "input_length" in kwargs):
-            kwargs["input_shape"] = (kwargs.pop("input_length", None),
-                                     kwargs.pop("input_dim", None))
-        super().__init__(**kwargs)
-        cls = type(self).__name__
-        self.units = positive_int(units, "units", cls)
+        super().__init__(**sequence_input_shape(kwargs))
+        self.units = positive_int(units, "units", type(self).__name__)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.dropout = _check_dropout(dropout, "dropout", cls)
-        self.recurrent_dropout = _check_dropout(recurrent_dropout, "recurrent_dropout", cls)
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = bool(stateful)
+        self._set_dropout(dropout, recurrent_dropout)
         self.unroll = bool(unroll)
         self.implementation = 1
-        # Keras applies dropout only for rates strictly inside (0, 1).
-        self.uses_rng = 0 < self.dropout < 1 or 0 < self.recurrent_dropout < 1
 
     # Weights.
 
@@ -352,24 +383,12 @@ class _RNN(Recurrent):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update({
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "stateful": self.stateful,
+            **self._sequence_config(),
             "unroll": self.unroll,
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._weight_rules_config(),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
         })
