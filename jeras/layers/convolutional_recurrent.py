@@ -31,7 +31,7 @@ from jeras.layers.convolutional import (
     positive_int,
     window_pads,
 )
-from jeras.layers.recurrent import Recurrent, _sequence_part
+from jeras.layers.recurrent import Recurrent, _sequence_part, forget_bias_one
 
 __all__ = ["ConvLSTM2D"]
 
@@ -227,14 +227,7 @@ class ConvLSTM2D(Recurrent):
     def _bias_init(self) -> Any:
         if not self.unit_forget_bias:
             return self.bias_initializer
-        base, filters = self.bias_initializer, self.filters
-
-        def forget_bias_one(shape: Sequence[int], dtype: Any = None) -> jax.Array:
-            # Keras 2: blocks i, f, (c, o) initialized separately, f to ones.
-            return jnp.concatenate([jnp.asarray(base((filters,), dtype=dtype)),
-                                    jnp.ones((filters,), dtype),
-                                    jnp.asarray(base((2 * filters,), dtype=dtype))])
-        return forget_bias_one
+        return forget_bias_one(self.bias_initializer, self.filters)
 
     # The forward pass.
 

@@ -395,6 +395,16 @@ class _RNN(Recurrent):
         return config
 
 
+def forget_bias_one(base: Any, size: int) -> Any:
+    """An LSTM bias initializer for gate blocks i, f, c, o of `size` each: the forget
+    block ones, the others drawn from `base` (in two draws, as Keras 2 does)."""
+    def initializer(shape: Sequence[int], dtype: Any = None) -> jax.Array:
+        return jnp.concatenate([jnp.asarray(base((size,), dtype=dtype)),
+                                jnp.ones((size,), dtype),
+                                jnp.asarray(base((2 * size,), dtype=dtype))])
+    return initializer
+
+
 def _check_implementation(implementation: Any, layer: str) -> int:
     if implementation not in (0, 1, 2):
         raise ValueError(f"{layer}: `implementation` must be 1 or 2, got {implementation!r}")
@@ -510,14 +520,7 @@ class LSTM(_RNN):
     def _bias_init(self) -> Any:
         if not self.unit_forget_bias:
             return self.bias_initializer
-        base, units = self.bias_initializer, self.units
-
-        def forget_bias_one(shape: Sequence[int], dtype: Any = None) -> jax.Array:
-            # Keras 2: blocks i, f, (c, o) initialized separately, f to ones.
-            return jnp.concatenate([jnp.asarray(base((units,), dtype=dtype)),
-                                    jnp.ones((units,), dtype),
-                                    jnp.asarray(base((2 * units,), dtype=dtype))])
-        return forget_bias_one
+        return forget_bias_one(self.bias_initializer, self.units)
 
     def _step(self, params, x_t, states, rec_masks):
         h, c = states
