@@ -176,3 +176,6 @@ def test_stateful_model_moves_its_states_through_generator_methods():
     with pytest.raises(ValueError, match=r"step 1/2.*batches of exactly 4 samples.*got a "
                                          r"batch size of 3"):
         model.evaluate_generator(Batches(x[:6], y[:6], 3))
+    with pytest.raises(ValueError, match=r"fit_generator \(validation data\): in a stateful "
+                                         r"network.*Found: 6 samples"):
+        model.fit_generator(Batches(x, y, 4), validation_data=(x[:6], y[:6]), verbose=0)

@@ -200,6 +200,8 @@ def fit_generator(model: Any, generator: Any, steps_per_epoch: int | None = None
         validation_steps = _steps(validation_data, validation_steps, method, "validation_steps")
     elif validation_data is not None:
         val_arrays = model._validation_arrays(validation_data)
+        # A stateful model validates in batches of its own size, as fit checks.
+        model._batch_size(None, val_arrays[0][0].shape[0], f"{method} (validation data)")
     do_validation = validation_data is not None
 
     out_labels = list(model.metrics_names)
