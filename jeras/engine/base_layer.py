@@ -38,7 +38,7 @@ class WeightSpec:
                  state: bool = False):
         self.name = name
         self.shape = tuple(shape)
-        self.trainable = trainable and not state
+        self.trainable = trainable
         self.regularizer = regularizer
         self.constraint = constraint
         self.state = state
