@@ -1,6 +1,7 @@
 """Lookup, serialization and naming helpers shared by every concept module."""
 from __future__ import annotations
 
+import binascii
 import codecs
 import collections
 import contextlib
@@ -9,10 +10,14 @@ import inspect
 import marshal
 import re
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 _UIDS: collections.defaultdict = collections.defaultdict(int)
+
+#: Names every deserialization finds, after the call's own `custom_objects`
+#: and before the module's table (Keras 2's `_GLOBAL_CUSTOM_OBJECTS`).
+_GLOBAL_CUSTOM_OBJECTS: dict[str, Any] = {}
 
 
 def get_uid(prefix: str = "") -> int:
@@ -50,7 +55,8 @@ def deserialize_keras_object(identifier: Any, module_objects: Mapping[str, Any],
                              printable_module_name: str = "object") -> Any:
     """Turns a name or a `{'class_name', 'config'}` dict into the object it names.
 
-    `custom_objects` are looked up first, then `module_objects`.
+    `custom_objects` are looked up first, then the global custom objects
+    (`custom_object_scope`, `get_custom_objects`), then `module_objects`.
 
     # Arguments
         identifier: a string or a config dict.
@@ -65,7 +71,7 @@ def deserialize_keras_object(identifier: Any, module_objects: Mapping[str, Any],
     # Raises
         ValueError: if the name is unknown or the dict malformed.
     """
-    custom_objects = custom_objects or {}
+    custom_objects = {**_GLOBAL_CUSTOM_OBJECTS, **(custom_objects or {})}
     if isinstance(identifier, dict):
         if "class_name" not in identifier or "config" not in identifier:
             raise ValueError(
@@ -299,6 +305,8 @@ def load_function(data: Any, function_type: str, custom_objects: Mapping | None,
     if function_type == "function":
         if custom_objects and data in custom_objects:
             return custom_objects[data]
+        if data in _GLOBAL_CUSTOM_OBJECTS:
+            return _GLOBAL_CUSTOM_OBJECTS[data]
         raise ValueError(f"Layer {layer_name!r}: unknown function {data!r}; pass it in "
                          "`custom_objects`")
     if _SAFE_MODE.get():
@@ -316,14 +324,211 @@ def load_function(data: Any, function_type: str, custom_objects: Mapping | None,
     else:
         code_text, defaults, closure = data, None, None
     try:
-        code = marshal.loads(codecs.decode(code_text.encode("ascii"), "base64"))
+        return func_load(code_text, defaults, closure)
     except (ValueError, EOFError, TypeError) as error:
         raise ValueError(f"Layer {layer_name!r}: its Lambda function was written by another "
                          f"Python version and cannot be loaded ({error})") from None
+
+
+def func_load(code: str | Sequence, defaults: Sequence | None = None,
+              closure: Sequence | None = None, globs: dict | None = None) -> Callable:
+    """Deserializes a function written by `func_dump`.
+
+    Running the result runs the marshalled code it was made from: call it
+    only on data you trust.
+
+    # Arguments
+        code: the base64 marshalled bytecode, or `func_dump`'s whole
+            `(code, defaults, closure)` triple (the other arguments are then ignored).
+        defaults: the function's default argument values.
+        closure: the values of the variables it closes over.
+        globs: the globals the function sees (default: this module's).
+
+    # Returns
+        A function object.
+
+    # Raises
+        ValueError: for bytes `marshal` cannot read (code from another Python version).
+    """
+    if isinstance(code, (tuple, list)):
+        code, defaults, closure = (list(code) + [None, None])[:3]
+    try:
+        raw = codecs.decode(code.encode("ascii"), "base64")
+        bytecode = marshal.loads(raw)
+    except (UnicodeEncodeError, binascii.Error, ValueError, EOFError):
+        # Keras before 2.1.2 stored the marshalled bytes as text, not base64.
+        bytecode = marshal.loads(code.encode("raw_unicode_escape"))
+    if not isinstance(bytecode, types.CodeType):
+        raise ValueError(f"func_load: the data holds a {type(bytecode).__name__}, not code")
     cells = tuple(_make_cell(v) for v in closure) if closure else None
-    return types.FunctionType(code, globals(), code.co_name,
-                              tuple(defaults) if defaults else None, cells)
+    return types.FunctionType(bytecode, globals() if globs is None else globs,
+                              bytecode.co_name, tuple(defaults) if defaults else None, cells)
 
 
 def _make_cell(value: Any) -> Any:
+    if isinstance(value, types.CellType):
+        return value
     return (lambda: value).__closure__[0]
+
+
+# Custom objects: names every deserialization finds.
+
+class CustomObjectScope:
+    """A scope in which deserialization finds the given objects by name.
+
+    Changes made to the global custom objects inside the `with` block
+    (these, and any `get_custom_objects()[...] = ...`) are undone when it
+    ends.
+
+    # Arguments
+        *args: dicts mapping names to classes or functions.
+
+    # Example
+    ```python
+    with CustomObjectScope({'MyObject': MyObject}):
+        layer = Dense(..., kernel_regularizer='MyObject')
+        # save, load, etc. recognize the custom object by name
+    ```
+    """
+
+    def __init__(self, *args: Mapping[str, Any]):
+        self.custom_objects = args
+        self.backup: dict[str, Any] | None = None
+
+    def __enter__(self) -> CustomObjectScope:
+        self.backup = dict(_GLOBAL_CUSTOM_OBJECTS)
+        for objects in self.custom_objects:
+            _GLOBAL_CUSTOM_OBJECTS.update(objects)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _GLOBAL_CUSTOM_OBJECTS.clear()
+        _GLOBAL_CUSTOM_OBJECTS.update(self.backup or {})
+
+
+def custom_object_scope(*args: Mapping[str, Any]) -> CustomObjectScope:
+    """Returns `CustomObjectScope(*args)`, for `with custom_object_scope({...}):`.
+
+    # Arguments
+        *args: dicts mapping names to classes or functions.
+
+    # Returns
+        A `CustomObjectScope`.
+    """
+    return CustomObjectScope(*args)
+
+
+def get_custom_objects() -> dict[str, Any]:
+    """Returns the live global dict of custom objects (Keras 2's `_GLOBAL_CUSTOM_OBJECTS`).
+
+    # Example
+    ```python
+    get_custom_objects()['MyObject'] = MyObject
+    ```
+
+    # Returns
+        The dict itself: what is put in it stays until removed.
+    """
+    return _GLOBAL_CUSTOM_OBJECTS
+
+
+# Small list helpers Keras 2's engine and users' layers import.
+
+def to_list(x: Any, allow_tuple: bool = False) -> list:
+    """Returns `x` if it is a list, else `[x]` (a tuple's items with `allow_tuple`).
+
+    # Arguments
+        x: anything.
+        allow_tuple: whether a tuple becomes the list of its items rather
+            than a one-item list.
+
+    # Returns
+        A list.
+    """
+    if isinstance(x, list):
+        return x
+    if allow_tuple and isinstance(x, tuple):
+        return list(x)
+    return [x]
+
+
+def unpack_singleton(x: Sequence) -> Any:
+    """Returns `x[0]` when `x` has one item, else `x` itself.
+
+    # Arguments
+        x: a list or tuple.
+
+    # Returns
+        The only item, or the sequence.
+    """
+    if len(x) == 1:
+        return x[0]
+    return x
+
+
+def object_list_uid(object_list: Any) -> str:
+    """A string naming the identity of each object of a list (or of one object)."""
+    return ", ".join(str(abs(id(x))) for x in to_list(object_list))
+
+
+def is_all_none(iterable_or_element: Any) -> bool:
+    """Whether every item (of a list or tuple, or the object itself) is None."""
+    return all(x is None for x in to_list(iterable_or_element, allow_tuple=True))
+
+
+def slice_arrays(arrays: Any, start: Any = None, stop: int | None = None) -> Any:
+    """Slices an array, or each array of a list, along the first axis.
+
+    # Arguments
+        arrays: an array-like, a list of them (None entries stay None), or None.
+        start: the first index, or a list/array of indices (then `stop` is unused).
+        stop: the index after the last.
+
+    # Returns
+        `arrays[start:stop]` (or `arrays[indices]`), a list of those for a
+        list, and `[None]` for None.
+    """
+    if arrays is None:
+        return [None]
+    if hasattr(start, "__len__"):
+        # HDF5 datasets take lists of indices, not arrays.
+        index = start.tolist() if hasattr(start, "tolist") else list(start)
+        if isinstance(arrays, list):
+            return [None if x is None else x[index] for x in arrays]
+        return arrays[index]
+    if isinstance(arrays, list):
+        return [None if x is None else x[start:stop] for x in arrays]
+    return arrays[start:stop]
+
+
+def transpose_shape(shape: tuple | list, target_format: str,
+                    spatial_axes: Sequence[int]) -> tuple | list:
+    """Reorders a `channels_last` shape (or any per-axis tuple) for `target_format`.
+
+    # Arguments
+        shape: a tuple or list in `channels_last` order.
+        target_format: `'channels_first'` or `'channels_last'`.
+        spatial_axes: the positions of the spatial axes in `shape`, e.g.
+            `(1, 2)` for `(batch, rows, cols, channels)`.
+
+    # Returns
+        The same kind of sequence, channels moved before the spatial axes
+        for `'channels_first'`; `shape` unchanged for `'channels_last'`.
+
+    # Raises
+        ValueError: for another `target_format`.
+
+    # Example
+    ```python
+    >>> transpose_shape((16, 128, 128, 32), 'channels_first', spatial_axes=(1, 2))
+    (16, 32, 128, 128)
+    ```
+    """
+    if target_format == "channels_last":
+        return shape
+    if target_format != "channels_first":
+        raise ValueError('The `data_format` argument must be one of "channels_first", '
+                         f'"channels_last". Received: {target_format!r}')
+    values = tuple(shape[:spatial_axes[0]]) + (shape[-1],) + \
+        tuple(shape[axis] for axis in spatial_axes)
+    return list(values) if isinstance(shape, list) else values
