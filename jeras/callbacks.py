@@ -7,6 +7,11 @@ chunk's per-batch values at once (`on_batches_end`).
 
 Every rule below (when to save, stop or change the learning rate, and the
 messages printed) is Keras 2.2.4's, epoch for epoch.
+
+Log keys are 2.2.4's (`acc`, `val_acc`, `mean_absolute_error`); the logs
+`fit` hands out, `History.history` and every `monitor` also answer the
+tf.keras-era spelling (`accuracy`, `val_accuracy`, `mae`), through
+`log_value` and `LogDict`, without logging anything twice.
 """
 from __future__ import annotations
 
@@ -21,10 +26,66 @@ from typing import Any
 import numpy as np
 
 from jeras import backend as K
+from jeras import metrics as metrics_module
 from jeras.engine.training_utils import check_positive_int
 from jeras.utils.generic_utils import Progbar, positional_arity
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end")
+
+
+def log_value(logs: Mapping, key: str, default: Any = None) -> Any:
+    """Returns `logs[key]`, where `key` may also be the tf.keras-era spelling.
+
+    `logs` holds Keras 2.2.4's keys; `'val_accuracy'` finds `val_acc` and
+    `'mae'` finds `mean_absolute_error` (see `jeras.metrics.log_key`).
+
+    # Arguments
+        logs: a mapping of log keys, e.g. the epoch logs.
+        key: the key asked for, in either spelling.
+        default: returned when neither spelling is in `logs`.
+
+    # Returns
+        The value, or `default`.
+    """
+    if key in logs:
+        return logs[key]
+    alias = metrics_module.log_key(key)
+    return logs[alias] if alias is not None and alias in logs else default
+
+
+class LogDict(dict):
+    """A dict of logs keyed by Keras 2.2.4's names that also answers tf.keras-era names.
+
+    Its keys, iteration, `len`, `items()` and any CSV or JSON written from
+    it are the 2.2.4 names only (`acc`, `val_acc`); reading a key, `get`
+    and `in` also accept the tf.keras-era spelling (`accuracy`,
+    `val_accuracy`), so scripts of both eras work. `History.history` and
+    the logs `fit` hands to callbacks are `LogDict`s.
+
+    # Example
+    ```python
+    history = model.fit(x, y, validation_split=0.2)   # metrics=['accuracy']
+    list(history.history)               # ['val_loss', 'val_acc', 'loss', 'acc']
+    history.history['val_accuracy'] is history.history['val_acc']   # True
+    ```
+    """
+
+    def _alias(self, key: object) -> str | None:
+        """The 2.2.4 key this dict holds for the tf.keras-era `key`, or None."""
+        alias = metrics_module.log_key(key) if isinstance(key, str) else None
+        return alias if alias is not None and dict.__contains__(self, alias) else None
+
+    def __missing__(self, key: Any) -> Any:
+        alias = self._alias(key)
+        if alias is None:
+            raise KeyError(key)
+        return dict.__getitem__(self, alias)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or self._alias(key) is not None
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self else default
 
 
 class Callback:
@@ -89,7 +150,7 @@ class Callback:
         """
         columns = {k: v.tolist() for k, v in batch_logs.items()}
         for j, size in enumerate(sizes.tolist()):
-            logs = {"batch": first_batch + j, "size": size}
+            logs = LogDict(batch=first_batch + j, size=size)
             self.on_batch_begin(first_batch + j, logs)
             logs.update({k: v[j] for k, v in columns.items()})
             self.on_batch_end(first_batch + j, logs)
@@ -286,12 +347,14 @@ class ProgbarLogger(Callback):
 class History(Callback):
     """Records the epoch logs: `history.epoch` and `history.history[key]` (one value per epoch).
 
-    `fit` returns it.
+    `fit` returns it. `history.history` is a `LogDict`: its keys are Keras
+    2.2.4's (`acc`, `val_acc`), and `history.history['val_accuracy']`
+    reads the same list as `history.history['val_acc']`.
     """
 
     def on_train_begin(self, logs=None):
         self.epoch: list[int] = []
-        self.history: dict[str, list] = {}
+        self.history: LogDict = LogDict()
 
     def needs_batch_hooks(self) -> bool:
         return False
@@ -336,13 +399,15 @@ class ModelCheckpoint(Callback):
 
     `filepath` may hold format fields filled from the epoch (counted from 1)
     and the epoch logs: with `weights.{epoch:02d}-{val_loss:.2f}.hdf5` each
-    checkpoint's name carries its epoch and validation loss. Files are Keras 2
+    checkpoint's name carries its epoch and validation loss. Fields and
+    `monitor` may use 2.2.4's key (`val_acc`) or tf.keras's (`val_accuracy`). Files are Keras 2
     HDF5, written by `model.save` (or `model.save_weights`), which write to a
     temporary name and rename, so a checkpoint on disk is always whole.
 
     # Arguments
         filepath: string or path-like, where to save the model.
-        monitor: the log key to watch (for `save_best_only`).
+        monitor: the log key to watch (for `save_best_only`), e.g. `'val_acc'`
+            or its tf.keras spelling `'val_accuracy'`.
         verbose: 0 or 1; 1 prints a line at each checkpoint decision.
         save_best_only: only save when `monitor` beats the best value so far,
             so the file at a fixed `filepath` is always the best model.
@@ -378,7 +443,7 @@ class ModelCheckpoint(Callback):
 
     def _format_path(self, epoch: int, logs: dict) -> str:
         try:
-            return self.filepath.format(epoch=epoch + 1, **logs)
+            return self.filepath.format_map(LogDict(logs, epoch=epoch + 1))
         except KeyError as e:
             raise ValueError(f"ModelCheckpoint: `filepath` {self.filepath!r} names {e}, which "
                              f"the epoch logs do not hold; available: epoch, "
@@ -402,7 +467,7 @@ class ModelCheckpoint(Callback):
                 print(f"\nEpoch {epoch + 1:05d}: saving model to {filepath}")
             self._save(filepath)
             return
-        current = logs.get(self.monitor)
+        current = log_value(logs, self.monitor)
         if current is None:
             warnings.warn(f"Can save best model only with {self.monitor} available, skipping.",
                           RuntimeWarning, stacklevel=2)
@@ -426,7 +491,8 @@ class EarlyStopping(Callback):
     `wait >= patience`, at the end of that epoch (`stopped_epoch`).
 
     # Arguments
-        monitor: the log key to watch.
+        monitor: the log key to watch, in 2.2.4's spelling (`'val_acc'`) or
+            tf.keras's (`'val_accuracy'`).
         min_delta: float >= 0, the smallest change that counts as an improvement.
         patience: int >= 0, epochs without improvement before stopping.
         verbose: 0 or 1; 1 prints `Epoch 00005: early stopping` at the end.
@@ -468,7 +534,7 @@ class EarlyStopping(Callback):
 
     def get_monitor_value(self, logs: dict) -> Any:
         """Returns `logs[monitor]`, or warns (naming the keys there are) and returns None."""
-        value = logs.get(self.monitor)
+        value = log_value(logs, self.monitor)
         if value is None:
             _missing_key_warning("Early stopping", self.monitor, logs)
         return value
@@ -612,7 +678,8 @@ class ReduceLROnPlateau(Callback):
     so `History` and a `CSVLogger` placed after this callback record it.
 
     # Arguments
-        monitor: the log key to watch.
+        monitor: the log key to watch, in 2.2.4's spelling (`'val_acc'`) or
+            tf.keras's (`'val_accuracy'`).
         factor: float < 1, the multiplier: `new_lr = lr * factor`.
         patience: int >= 0, epochs without improvement before reducing.
         verbose: 0 or 1; 1 prints each reduction.
@@ -680,7 +747,7 @@ class ReduceLROnPlateau(Callback):
         logs = logs if logs is not None else {}
         variable = _optimizer_lr("ReduceLROnPlateau", self.model)
         logs["lr"] = float(K.get_value(variable))
-        current = logs.get(self.monitor)
+        current = log_value(logs, self.monitor)
         if current is None:
             _missing_key_warning("Reduce LR on plateau", self.monitor, logs)
             return

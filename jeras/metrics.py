@@ -6,6 +6,7 @@ same object. `resolve` is what the engine calls for each entry of
 `compile(metrics=[...])`.
 """
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -175,6 +176,29 @@ _METRICS.update({
 _ACCURACY_NAMES = ("acc", "accuracy")
 _CROSSENTROPY_NAMES = ("ce", "crossentropy")
 
+# tf.keras 2.x logs a metric under the string passed to `compile`; Keras
+# 2.2.4 logs `acc`, `ce`, or the function's name. Where they differ, the
+# tf.keras spelling maps to 2.2.4's (`accuracy` -> `acc`, `mae` ->
+# `mean_absolute_error`), so lookups of either find the one logged value.
+_TF_KERAS_LOG_NAMES: dict[str, str] = {
+    "accuracy": "acc",
+    "crossentropy": "ce",
+    **{alias: fn.__name__ for alias, fn in _METRICS.items() if alias != fn.__name__},
+}
+# `[val_][<output>_][weighted_]<name>[_<n>]`: the alias is the last name before
+# an optional dedupe counter, either the whole key or after an underscore.
+_ALIASED_KEY = re.compile(
+    r"^(?P<head>(?:.*_)?)(?P<name>"
+    + "|".join(sorted(map(re.escape, _TF_KERAS_LOG_NAMES), key=len, reverse=True))
+    + r")(?P<tail>_\d+)?$")
+# Metric names that end like an alias (`categorical_accuracy`, `binary_crossentropy`)
+# are names of their own, never aliases.
+_NOT_ALIASED = re.compile(
+    r"(?:^|_)(?:"
+    + "|".join(re.escape(m) for m in _METRICS
+               if any(m.endswith("_" + alias) for alias in _TF_KERAS_LOG_NAMES))
+    + r")(?:_\d+)?$")
+
 
 def serialize(metric: Callable) -> str:
     """Returns the name under which `metric` is saved in a training config.
@@ -232,11 +256,12 @@ def resolve(metric: str | Callable, loss_fn: Callable | None,
     Keras 2.2.4's `Model.compile` does: binary accuracy (crossentropy) when
     the output has one unit or the loss is `binary_crossentropy`; sparse
     categorical when the loss is `sparse_categorical_crossentropy`;
-    categorical otherwise. They are logged under the spelling the user
-    passed (`'accuracy'` logs `accuracy`; 2.2.4 logged `acc` and `ce`).
+    categorical otherwise. They are logged as 2.2.4 logs them: both
+    accuracy spellings as `acc`, both crossentropy spellings as `ce`.
     Any other name is logged under the function's `__name__`, as in 2.2.4,
     so `'mae'` logs as `mean_absolute_error`. A callable is logged under its
-    `name` attribute if it has one, else its `__name__`.
+    `name` attribute if it has one, else its `__name__`. (`log_key` maps
+    the tf.keras-era spellings of these names back, for lookups.)
 
     # Arguments
         metric: a metric name or alias, or a callable `(y_true, y_pred)`.
@@ -262,7 +287,7 @@ def resolve(metric: str | Callable, loss_fn: Callable | None,
                 fn = sparse_categorical_accuracy if accuracy else sparse_categorical_crossentropy
             else:
                 fn = categorical_accuracy if accuracy else categorical_crossentropy
-            return metric, fn
+            return ("acc" if accuracy else "ce"), fn
         if metric not in _METRICS:
             valid = sorted([*_ACCURACY_NAMES, *_CROSSENTROPY_NAMES, *_METRICS])
             raise ValueError(f"Unknown metric: {metric!r}. Valid names: {valid}")
@@ -278,3 +303,32 @@ def resolve(metric: str | Callable, loss_fn: Callable | None,
     raise TypeError(
         "metrics: expected a metric name or a callable (y_true, y_pred), got "
         f"{type(metric).__name__} {metric!r}")
+
+
+def log_key(key: str) -> str | None:
+    """Returns Keras 2.2.4's spelling of a tf.keras-era log key, or None if it has none.
+
+    tf.keras 2.x logs a metric under the string passed to `compile`
+    (`accuracy`, `val_accuracy`, `out_accuracy`, `mae`); 2.2.4, and so
+    jeras, log `acc`, `val_acc`, `out_acc`, `mean_absolute_error`. The
+    callbacks and `History.history` use this to answer both spellings
+    while logging each value once.
+
+    # Arguments
+        key: a log key such as `'val_accuracy'`.
+
+    # Returns
+        The 2.2.4 key (`'val_acc'`), or None when `key` names no metric
+        alias (`'loss'`, `'val_acc'`, or any key already in 2.2.4's form).
+
+    # Example
+    ```python
+    log_key('val_accuracy')    # 'val_acc'
+    log_key('out_mae')         # 'out_mean_absolute_error'
+    log_key('val_loss')        # None
+    ```
+    """
+    match = _ALIASED_KEY.match(key) if isinstance(key, str) else None
+    if match is None or _NOT_ALIASED.search(key):
+        return None
+    return match["head"] + _TF_KERAS_LOG_NAMES[match["name"]] + (match["tail"] or "")

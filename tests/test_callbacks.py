@@ -472,6 +472,93 @@ def test_csv_logger_rows_append_and_na(tmp_path):
         callbacks.CSVLogger(3)
 
 
+# Log keys: 2.2.4's names are logged; monitors and lookups answer tf.keras's too.
+
+def test_log_dict_holds_2_2_4_keys_and_answers_tf_keras_spellings():
+    logs = callbacks.LogDict(loss=0.5, acc=0.75, val_acc=0.5, mean_absolute_error=0.25)
+    assert list(logs) == ["loss", "acc", "val_acc", "mean_absolute_error"] and len(logs) == 4
+    assert logs["accuracy"] == 0.75 and logs["val_accuracy"] == 0.5 and logs["mae"] == 0.25
+    assert "val_accuracy" in logs and "val_mae" not in logs and "nope" not in logs
+    assert logs.get("accuracy") == 0.75 and logs.get("val_mae", "x") == "x"
+    assert json.loads(json.dumps(logs)) == dict(logs)
+    with pytest.raises(KeyError, match="val_mae"):
+        logs["val_mae"]
+    # A key logged as such wins over an alias.
+    assert callbacks.LogDict(accuracy=1.0, acc=0.0)["accuracy"] == 1.0
+    assert callbacks.log_value({"val_acc": 0.5}, "val_accuracy") == 0.5
+    assert callbacks.log_value({"val_acc": 0.5}, "val_loss", "none") == "none"
+
+
+def accuracy_model():
+    model = Sequential([Dense(3, input_shape=(2,), activation="softmax")])
+    model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def accuracy_data(n, seed):
+    rng = np.random.RandomState(seed)
+    x = rng.rand(n, 2).astype("float32")
+    return x, np.eye(3, dtype="float32")[rng.randint(0, 3, n)]
+
+
+@pytest.mark.parametrize("monitor", ["val_acc", "val_accuracy"])
+def test_checkpoint_on_val_acc_of_either_era_writes_the_best_model(tmp_path, monitor):
+    from jeras.models import load_model
+
+    model = accuracy_model()
+    recorder, record = weights_log()
+    path = str(tmp_path / "best-{val_accuracy:.2f}.h5")
+    checkpoint = callbacks.ModelCheckpoint(path, monitor=monitor, save_best_only=True)
+    assert checkpoint.monitor_op is np.greater
+    # The scripted values decide which epochs improve: 1 and 3, not 2.
+    model.fit(*accuracy_data(12, 0), epochs=3, batch_size=4, verbose=0,
+              validation_data=accuracy_data(6, 1),
+              callbacks=[scripted("val_acc", [0.5, 0.25, 0.75]), recorder, checkpoint])
+    assert sorted(os.listdir(tmp_path)) == ["best-0.50.h5", "best-0.75.h5"]
+    assert checkpoint.best == 0.75
+    loaded = load_model(str(tmp_path / "best-0.75.h5"))
+    for a, b in zip(loaded.get_weights(), record[2][2]):
+        np.testing.assert_allclose(a, b)
+
+
+def test_early_stopping_and_reduce_lr_on_val_accuracy():
+    stop = callbacks.EarlyStopping(monitor="val_accuracy", patience=1)
+    assert stop.monitor_op is np.greater
+    model, run = feed(stop, [0.5, 0.75, 0.7, 0.9], key="val_acc")
+    assert run == [0, 1, 2] and stop.best == 0.75 and model.stop_training
+    with pytest.warns(RuntimeWarning, match="val_accuracy.*Available metrics are: val_loss"):
+        feed(callbacks.EarlyStopping(monitor="val_accuracy"), [0.5])
+    model, _ = feed(callbacks.ReduceLROnPlateau(monitor="val_accuracy", patience=1),
+                    [0.5, 0.4, 0.3], "val_acc")
+    assert float(K.get_value(model.optimizer.lr)) == pytest.approx(0.001)
+    # Through fit: the tf.keras-era monitor finds `val_acc` in the epoch logs.
+    model = accuracy_model()
+    stop = callbacks.EarlyStopping(monitor="val_accuracy", patience=0)
+    history = model.fit(*accuracy_data(12, 0), epochs=5, batch_size=4, verbose=0,
+                        validation_data=accuracy_data(6, 1),
+                        callbacks=[scripted("val_acc", [0.5, 0.5, 1.0, 1.0, 1.0]), stop])
+    assert history.epoch == [0, 1] and stop.best == 0.5
+    assert history.history["val_accuracy"] == [0.5, 0.5]
+
+
+def test_csv_logger_columns_and_callback_logs_use_2_2_4_names(tmp_path):
+    model = accuracy_model()
+    seen = []
+    reader = callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.append((logs["val_accuracy"], logs["val_acc"],
+                                                      logs.get("accuracy"), logs["acc"])))
+    path = tmp_path / "log.csv"
+    history = model.fit(*accuracy_data(12, 0), epochs=2, batch_size=4, verbose=0,
+                        validation_data=accuracy_data(6, 1),
+                        callbacks=[reader, callbacks.CSVLogger(str(path))])
+    lines = path.read_text().splitlines()
+    assert lines[0] == "epoch,acc,loss,val_acc,val_loss"
+    np.testing.assert_allclose([float(line.split(",")[3]) for line in lines[1:]],
+                               history.history["val_acc"])
+    assert [(a, b) for a, b, _, _ in seen] == [(v, v) for v in history.history["val_acc"]]
+    assert [(c, d) for _, _, c, d in seen] == [(v, v) for v in history.history["acc"]]
+
+
 # LambdaCallback: the seed's three examples, and the LossHistory example.
 
 def test_seed_lambda_callback_examples(tmp_path, capsys):

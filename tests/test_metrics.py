@@ -226,7 +226,8 @@ SCCE = losses.sparse_categorical_crossentropy
 ])
 def test_resolve_accuracy_and_crossentropy_branches(metric, loss_fn, shape, expected):
     name, fn = metrics.resolve(metric, loss_fn, shape)
-    assert name == metric
+    # Keras 2.2.4 logs both spellings as `acc` (and `ce`).
+    assert name == ("acc" if "acc" in metric else "ce")
     assert fn is expected
 
 
@@ -251,6 +252,36 @@ def test_resolve_other_names_log_under_function_name(metric, expected_name):
     name, fn = metrics.resolve(metric, CCE, (None, 10))
     assert name == expected_name
     assert fn is metrics.get(metric)
+
+
+@pytest.mark.parametrize("key,expected", [
+    ("accuracy", "acc"),
+    ("val_accuracy", "val_acc"),
+    ("out_accuracy", "out_acc"),
+    ("val_out_accuracy", "val_out_acc"),
+    ("weighted_accuracy", "weighted_acc"),
+    ("accuracy_1", "acc_1"),
+    ("crossentropy", "ce"),
+    ("val_crossentropy", "val_ce"),
+    ("mae", "mean_absolute_error"),
+    ("val_mse", "val_mean_squared_error"),
+    ("out_MAPE", "out_mean_absolute_percentage_error"),
+    ("msle", "mean_squared_logarithmic_error"),
+    ("kld", "kullback_leibler_divergence"),
+    ("val_cosine_similarity", "val_cosine_proximity"),
+])
+def test_log_key_maps_tf_keras_spellings_to_2_2_4(key, expected):
+    assert metrics.log_key(key) == expected
+
+
+@pytest.mark.parametrize("key", ["acc", "val_acc", "loss", "val_loss", "out_loss", "ce",
+                                 "mean_absolute_error", "val_mean_absolute_error",
+                                 "categorical_accuracy", "val_out_binary_accuracy",
+                                 "sparse_top_k_categorical_accuracy", "binary_crossentropy",
+                                 "val_categorical_crossentropy_1", "my_accuracy_metric", "lr",
+                                 "mean_pred"])
+def test_log_key_leaves_2_2_4_and_other_keys_alone(key):
+    assert metrics.log_key(key) is None
 
 
 def test_resolve_callables():

@@ -92,7 +92,7 @@ def test_custom_mean_pred_metric():
                   metrics=["accuracy", mean_pred])
     y = (RNG.rand(40) > 0.5).astype("float32")
     history = model.fit(X10, y, epochs=2, batch_size=16, verbose=0)
-    assert set(history.history) == {"loss", "accuracy", "mean_pred"}
+    assert set(history.history) == {"loss", "acc", "mean_pred"}
     _, accuracy, got = model.evaluate(X10, y, batch_size=16, verbose=0)
     p = model.predict(X10)[:, 0]
     np.testing.assert_allclose(got, p.mean(), rtol=1e-5)

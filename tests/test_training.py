@@ -131,15 +131,83 @@ def test_regularization_penalty_is_part_of_the_loss():
                                rtol=1e-5)
 
 
-def test_log_keys_follow_the_users_spelling_and_validation_uses_the_last_samples():
+def test_log_keys_are_2_2_4s_and_validation_uses_the_last_samples():
     x, y = data(n=40)
+    # Keras 2.2.4: 'acc' and 'accuracy' both log `acc`; the second is deduplicated.
     model = softmax_model(metrics=["acc", "accuracy"])
+    assert model.metrics_names == ["loss", "acc", "acc_1"]
     history = model.fit(x, y, epochs=1, batch_size=8, validation_split=0.25, verbose=0)
-    assert set(history.history) == {"loss", "acc", "accuracy", "val_loss", "val_acc",
-                                    "val_accuracy"}
+    assert set(history.history) == {"loss", "acc", "acc_1", "val_loss", "val_acc", "val_acc_1"}
     np.testing.assert_allclose(history.history["val_loss"][0],
                                model.evaluate(x[30:], y[30:], verbose=0)[0], rtol=1e-5)
-    assert history.history["acc"] == history.history["accuracy"]
+    assert history.history["acc"] == history.history["acc_1"]
+
+
+def test_accuracy_logs_acc_equal_to_numpy_accuracy_and_answers_both_spellings():
+    x, y = data(n=50)
+    xv, yv = data(n=21, seed=1)
+    model = softmax_model(metrics=["accuracy"])
+    assert model.metrics_names == ["loss", "acc"]
+    history = model.fit(x, y, epochs=3, batch_size=16, validation_data=(xv, yv), verbose=0)
+    assert list(history.history) == ["val_loss", "val_acc", "loss", "acc"]
+    # val_acc is computed with the weights at the end of the epoch.
+    p = model.predict(xv)
+    expected = np.mean(np.argmax(p, axis=1) == np.argmax(yv, axis=1))
+    np.testing.assert_allclose(history.history["val_acc"][-1], expected, rtol=1e-6)
+    _, acc = model.evaluate(x, y, batch_size=16, verbose=0)
+    np.testing.assert_allclose(acc, np.mean(np.argmax(model.predict(x), 1) == np.argmax(y, 1)),
+                               rtol=1e-6)
+    # The tf.keras-era spelling reads the same lists; nothing is logged twice.
+    assert history.history["val_accuracy"] is history.history["val_acc"]
+    assert history.history["accuracy"] is history.history["acc"]
+    assert "accuracy" in history.history and "val_accuracy" in history.history
+    assert history.history.get("val_accuracy") == history.history["val_acc"]
+    assert len(history.history) == 4 and "accuracy" not in list(history.history)
+    with pytest.raises(KeyError):
+        history.history["val_top_k_categorical_accuracy"]
+
+
+def test_other_metric_names_follow_2_2_4_and_answer_tf_keras_names():
+    x, y = data(n=40)
+    model = softmax_model(metrics=["mae", "crossentropy", "ce", "mse"])
+    assert model.metrics_names == ["loss", "mean_absolute_error", "ce", "ce_1",
+                                   "mean_squared_error"]
+    history = model.fit(x, y, epochs=2, batch_size=8, validation_split=0.25, verbose=0)
+    assert sorted(history.history) == sorted(
+        ["loss", "mean_absolute_error", "ce", "ce_1", "mean_squared_error"]
+        + ["val_loss", "val_mean_absolute_error", "val_ce", "val_ce_1",
+           "val_mean_squared_error"])
+    assert history.history["val_mae"] is history.history["val_mean_absolute_error"]
+    assert history.history["mse"] is history.history["mean_squared_error"]
+    assert history.history["val_crossentropy"] is history.history["val_ce"]
+    # 'ce' with categorical_crossentropy is the loss itself.
+    np.testing.assert_allclose(history.history["val_ce"], history.history["val_loss"],
+                               rtol=1e-6)
+
+
+def test_several_outputs_log_output_prefixed_acc():
+    from jeras.layers import Input
+    from jeras.models import Model
+
+    inp = Input((6,))
+    a = Dense(3, activation="softmax", name="a")(inp)
+    b = Dense(1, activation="sigmoid", name="b")(inp)
+    model = Model(inp, [a, b])
+    model.compile("sgd", ["categorical_crossentropy", "binary_crossentropy"],
+                  metrics=["accuracy"])
+    assert model.metrics_names == ["loss", "a_loss", "b_loss", "a_acc", "b_acc"]
+    x, y = data(n=30)
+    yb = (x[:, :1] > 0).astype("float32")
+    history = model.fit(x, [y, yb], epochs=1, batch_size=10, validation_data=(x, [y, yb]),
+                        verbose=0)
+    assert {"a_acc", "b_acc", "val_a_acc", "val_b_acc"} <= set(history.history)
+    assert not any("accuracy" in k for k in history.history)
+    assert history.history["val_a_accuracy"] is history.history["val_a_acc"]
+    pa, pb = model.predict(x)
+    np.testing.assert_allclose(history.history["val_a_acc"][0],
+                               np.mean(np.argmax(pa, 1) == np.argmax(y, 1)), rtol=1e-6)
+    np.testing.assert_allclose(history.history["val_b_acc"][0], np.mean(np.round(pb) == yb),
+                               rtol=1e-6)
 
 
 def test_binary_and_sparse_accuracy_resolution_from_the_loss():

@@ -126,7 +126,7 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
             count = min(trip, num_steps - start)
             sizes = _batch_sizes(n, batch_size, start, count, whole)
             if per_batch:
-                batch_logs = {"batch": start, "size": int(sizes[0])}
+                batch_logs = cbks.LogDict(batch=start, size=int(sizes[0]))
                 callback_list.on_batch_begin(start, batch_logs)
             state = steps.TrainState(model._weights(), model.optimizer.state)
             hyper = model.optimizer.hyper_values()
@@ -148,7 +148,7 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
             start += count
             if model.stop_training and per_batch:
                 break
-        epoch_logs: dict = {}
+        epoch_logs = cbks.LogDict()
         # As Keras 2.2.4, an epoch stopped by a batch hook skips validation.
         if val_data is not None and not (per_batch and model.stop_training):
             val_values = test_loop(model, val_data, batch_size if not whole else

@@ -234,7 +234,7 @@ def fit_generator(model: Any, generator: Any, steps_per_epoch: int | None = None
                 data = _standardize(model, method, where, x, y, sw, class_weight)
                 size = data[0][0].shape[0]
                 if per_batch:
-                    batch_logs = {"batch": batch_index, "size": size}
+                    batch_logs = cbks.LogDict(batch=batch_index, size=size)
                     callback_list.on_batch_begin(batch_index, batch_logs)
                 logs = train(data)
                 pending.append((size, logs))
@@ -251,7 +251,7 @@ def fit_generator(model: Any, generator: Any, steps_per_epoch: int | None = None
                     pending, first = [], batch_index + 1
                 if model.stop_training and per_batch:
                     break
-            epoch_logs: dict = {}
+            epoch_logs = cbks.LogDict()
             # As Keras 2.2.4, an epoch stopped by a batch hook skips validation.
             if do_validation and not (per_batch and model.stop_training):
                 if val_reader is not None:
