@@ -1,11 +1,13 @@
 """Sequential: a linear stack of layers."""
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jeras.engine.base_layer import Layer
 from jeras.engine.input_layer import InputLayer
@@ -186,6 +188,44 @@ class Sequential(Model):
         """Prints the Keras 2 table of layers, output shapes and parameter counts."""
         self._require_built("summary")
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+    def predict_proba(self, x: Any, batch_size: int = 32, verbose: int = 0) -> np.ndarray:
+        """Returns class probability predictions for the input samples, batch by batch.
+
+        Warns when a prediction lies outside [0, 1]: the last layer then does
+        not normalize into probabilities (as softmax or sigmoid would).
+
+        # Arguments
+            x: input data, a numpy array (or a list of them).
+            batch_size: the number of samples per batch.
+            verbose: 0 or 1, whether to show a progress bar.
+
+        # Returns
+            A numpy array of probabilities.
+        """
+        preds = np.asarray(self.predict(x, batch_size=batch_size, verbose=verbose))
+        if preds.min() < 0.0 or preds.max() > 1.0:
+            warnings.warn("Network returning invalid probability values. The last layer might "
+                          "not normalize predictions into probabilities (like softmax or "
+                          "sigmoid would).", stacklevel=2)
+        return preds
+
+    def predict_classes(self, x: Any, batch_size: int = 32, verbose: int = 0) -> np.ndarray:
+        """Returns class predictions for the input samples, batch by batch.
+
+        # Arguments
+            x: input data, a numpy array (or a list of them).
+            batch_size: the number of samples per batch.
+            verbose: 0 or 1, whether to show a progress bar.
+
+        # Returns
+            The argmax over the last axis; for a model with one output unit,
+            `(p > 0.5)` as int32, keeping the last axis (as Keras 2.2.4).
+        """
+        proba = np.asarray(self.predict(x, batch_size=batch_size, verbose=verbose))
+        if proba.shape[-1] > 1:
+            return proba.argmax(axis=-1)
+        return (proba > 0.5).astype("int32")
 
     def get_config(self) -> dict:
         """Returns the Keras 2 config: `{'name', 'layers': [{'class_name', 'config'}...]}`."""
