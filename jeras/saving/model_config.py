@@ -1,4 +1,4 @@
-"""Model configs as Keras 2 writes them: JSON, `model_from_config`, training configs.
+"""Model configs as Keras 2 writes them: JSON, YAML, `model_from_config`, training configs.
 
 A model config is `{'class_name', 'config'}` with the Keras 2 `get_config()`
 of the model and each layer. Reading one goes through `legacy` first, so a
@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+import yaml
 
 from jeras import losses as losses_module
 from jeras import optimizers as optimizers_module
@@ -81,6 +82,64 @@ def model_from_json(json_string: str, custom_objects: Mapping[str, Any] | None =
     except json.JSONDecodeError as err:
         raise ValueError(f"model_from_json: `json_string` is not valid JSON ({err})") from None
     return model_from_config(config, custom_objects, safe_mode=safe_mode)
+
+
+def model_to_yaml(model: Any, **kwargs: Any) -> str:
+    """Returns the model's config as a Keras 2 YAML string.
+
+    The config is the one `model_to_json` writes, as plain YAML (tuples
+    become lists), so `yaml.safe_load` reads it.
+
+    # Arguments
+        model: a jeras model.
+        **kwargs: passed to `yaml.safe_dump` (`default_flow_style`...).
+
+    # Returns
+        A YAML string `{class_name, config, keras_version, backend}`.
+    """
+    return yaml.safe_dump(json.loads(model_to_json(model)), **kwargs)
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """`yaml.SafeLoader` that also reads the Python tags Keras 2's `to_yaml` wrote.
+
+    Keras 2 dumped configs with `yaml.dump`, which writes tuples (shapes) as
+    `!!python/tuple` and, under Python 2, strings as `!!python/unicode`.
+    Those two tags are read as a tuple and a string; any other Python tag
+    (one that would build an arbitrary object) is refused.
+    """
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:python/tuple",
+                              lambda loader, node: tuple(loader.construct_sequence(node)))
+for _tag in ("python/unicode", "python/str"):
+    _ConfigLoader.add_constructor(f"tag:yaml.org,2002:{_tag}",
+                                  lambda loader, node: loader.construct_scalar(node))
+
+
+def model_from_yaml(yaml_string: str, custom_objects: Mapping[str, Any] | None = None, *,
+                    safe_mode: bool = True) -> Any:
+    """Makes a model (with fresh weights) from a YAML string written by `to_yaml`.
+
+    # Arguments
+        yaml_string: the YAML of a Keras model config (jeras's, or Keras 2's
+            with its `!!python/tuple` tags).
+        custom_objects: user classes and functions by name.
+        safe_mode: refuse `Lambda` layers holding marshalled Python code.
+
+    # Returns
+        A jeras model.
+
+    # Raises
+        ValueError: for text that is not YAML jeras reads, or a config it cannot build.
+    """
+    try:
+        config = yaml.load(yaml_string, Loader=_ConfigLoader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError as err:
+        raise ValueError(f"model_from_yaml: `yaml_string` is not YAML jeras can read ({err})"
+                         ) from None
+    return model_from_config(config, custom_objects, safe_mode=safe_mode,
+                             source="model_from_yaml")
 
 
 def model_from_config(config: dict, custom_objects: Mapping[str, Any] | None = None, *,
