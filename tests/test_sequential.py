@@ -96,3 +96,64 @@ def test_config():
     assert config["name"] == "net"
     assert config["layers"][0]["class_name"] == "Dense"
     assert config["layers"][0]["config"]["batch_input_shape"] == (None, 3)
+
+
+def test_predict_classes_and_proba_as_keras_2():
+    x = np.random.rand(7, 3).astype("float32")
+    model = Sequential([Dense(4, activation="softmax", input_shape=(3,))])
+    proba = model.predict(x)
+    np.testing.assert_array_equal(model.predict_classes(x, batch_size=2), proba.argmax(axis=-1))
+    np.testing.assert_allclose(model.predict_proba(x), proba, rtol=1e-6)
+    binary = Sequential([Dense(1, activation="sigmoid", input_shape=(3,))])
+    p = binary.predict(x)
+    classes = binary.predict_classes(x)
+    assert classes.shape == (7, 1) and classes.dtype == np.int32
+    np.testing.assert_array_equal(classes, (p > 0.5).astype("int32"))
+    linear = Sequential([Dense(2, input_shape=(3,), kernel_initializer="ones",
+                               bias_initializer="ones")])
+    with pytest.warns(UserWarning, match="invalid probability values"):
+        linear.predict_proba(x)
+
+
+def test_clone_model_same_config_new_weights():
+    from jeras.models import clone_model
+    model = Sequential([Dense(4, activation="relu", input_shape=(3,)), Dropout(0.5), Dense(2)])
+    clone = clone_model(model)
+    assert type(clone) is Sequential and clone.get_config() == model.get_config()
+    assert all(a is not b for a, b in zip(clone.layers, model.layers))
+    # Fresh weights, not copies: the kernels differ; the zero-initialized biases agree.
+    kernels = [(a, b) for a, b in zip(clone.get_weights(), model.get_weights()) if a.ndim == 2]
+    assert kernels and all(not np.allclose(a, b) for a, b in kernels)
+    clone.set_weights(model.get_weights())
+    x = np.random.rand(5, 3).astype("float32")
+    np.testing.assert_allclose(clone.predict(x), model.predict(x), rtol=1e-6)
+    # A model given its shape by an InputLayer keeps it.
+    built = Sequential([InputLayer(input_shape=(3,), name="features"), Dense(2)])
+    assert clone_model(built).get_config() == built.get_config()
+
+
+def test_clone_functional_model_and_on_new_inputs():
+    from jeras.layers import Input, concatenate
+    from jeras.models import Model, clone_model
+    a, b = Input(shape=(4,), name="a"), Input(shape=(2,), name="b")
+    shared = Dense(3, name="shared")
+    h = concatenate([shared(a), shared(Dense(4, name="up")(b)), b])
+    model = Model([a, b], Dense(1, name="out")(h), name="two_inputs")
+    clone = clone_model(model)
+    assert type(clone) is Model and clone.get_config() == model.get_config()
+    assert clone.get_layer("shared") is not shared
+    clone.set_weights(model.get_weights())
+    xs = [np.random.rand(3, 4).astype("float32"), np.random.rand(3, 2).astype("float32")]
+    np.testing.assert_allclose(clone.predict(xs), model.predict(xs), rtol=1e-5)
+    new_a, new_b = Input(shape=(4,), name="new_a"), Input(shape=(2,), name="new_b")
+    rebuilt = clone_model(model, input_tensors=[new_a, new_b])
+    assert rebuilt.inputs[0] is new_a and rebuilt.input_names == ["new_a", "new_b"]
+    with pytest.raises(ValueError, match="2 inputs"):
+        clone_model(model, input_tensors=[new_a])
+    with pytest.raises(ValueError, match="symbolic tensors"):
+        clone_model(model, input_tensors=[xs[0], xs[1]])
+    seq = Sequential([Dense(2, input_shape=(4,))])
+    on_input = clone_model(seq, input_tensors=Input(shape=(4,), name="given"))
+    assert on_input.input_names == ["given"]
+    with pytest.raises(ValueError, match="InputLayer"):
+        clone_model(seq, input_tensors=Dense(4)(Input(shape=(4,))))
