@@ -7,6 +7,7 @@ the matching jeras module (`keras.layers.core` for `jeras.layers.core`,
 fresh `keras` modules: jeras's own modules are never renamed or changed,
 and an installed Keras is untouched outside the scope, because the `keras*`
 entries of `sys.modules` are put back as they were when it closes.
+`keras.__version__` is `'2.2.4'`, the Keras API jeras implements.
 
 A Keras name jeras lacks fails at the import that asks for it, with
 `ImportError: keras.X.Y is not available in jeras <version>`.
@@ -28,15 +29,33 @@ from typing import Any
 # Keras modules whose jeras counterpart has another name, or several parts.
 # Any other `keras.A.B` stands for `jeras.A.B` when that module exists.
 ALIASES: dict[str, tuple[str, ...]] = {
-    "keras": ("jeras",),
+    # Keras 2.2.4's root also has `Input` (jeras's has Model and Sequential).
+    "keras": ("jeras", "jeras.engine"),
     "keras.backend": ("jeras.backend", "jeras.compat.session"),
     "keras.backend.tensorflow_backend": ("jeras.backend", "jeras.compat.session"),
+    "keras.engine.base_layer": ("jeras.engine.base_layer", "jeras.engine.input_spec"),
+    "keras.engine.network": ("jeras.engine.network", "jeras.utils.layer_utils"),
     "keras.engine.topology": ("jeras.engine.network", "jeras.engine.input_layer",
-                              "jeras.engine.base_layer"),
-    "keras.engine.saving": ("jeras.saving",),
+                              "jeras.engine.base_layer", "jeras.engine.input_spec",
+                              "jeras.utils.layer_utils"),
+    "keras.engine.saving": ("jeras.saving", "jeras.saving.hdf5", "jeras.saving.model_config",
+                            "jeras.saving.pickling", "jeras.compat.saving_names"),
+    "keras.layers": ("jeras.layers", "jeras.engine.input_spec"),
     "keras.legacy": ("jeras.compat.legacy",),
     "keras.legacy.interfaces": ("jeras.compat.legacy",),
 }
+
+# Keras 2.2.4's `keras.layers.X` modules also held the names they imported
+# (`Layer`, `InputSpec`, `K`...); `keras.layers.convolutional` re-exported the
+# pooling layers.
+_LAYER_MODULES = ("advanced_activations", "convolutional", "convolutional_recurrent", "core",
+                  "cudnn_recurrent", "embeddings", "local", "merge", "noise", "normalization",
+                  "pooling", "recurrent", "wrappers")
+ALIASES.update({
+    f"keras.layers.{name}": (f"jeras.layers.{name}",
+                             *(("jeras.layers.pooling",) if name == "convolutional" else ()),
+                             "jeras.compat.layer_names")
+    for name in _LAYER_MODULES})
 
 # jeras's own modules that are not part of the Keras surface.
 _PRIVATE = ("jeras.cli", "jeras.compat", "jeras.run")
@@ -77,6 +96,11 @@ class KerasModule(types.ModuleType):
         super().__init__(name)
         self.__dict__["_jeras_targets"] = tuple(targets)
         self.__dict__["__doc__"] = targets[0].__doc__
+        if name == "keras":
+            # The Keras API jeras implements, which scripts compare with the one they need;
+            # jeras's own version is `jeras.__version__`.
+            from jeras.saving.model_config import KERAS_VERSION
+            self.__dict__["__version__"] = KERAS_VERSION
 
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__") and attr != "__all__":
