@@ -323,12 +323,10 @@ def test_get_test_data_shapes_and_classes():
 
 def test_layer_test_on_built_in_layers():
     from jeras import layers
-    out = layer_test(layers.Dense, kwargs={"units": 3}, input_shape=(2, 4))
-    assert out.shape == (2, 3)
+    out = layer_test(layers.Dense, kwargs={"units": 3}, input_shape=(None, 3, 4))
+    assert out.shape[1:] == (3, 3)
     layer_test(layers.Dropout, kwargs={"rate": 0.5}, input_shape=(3, 2))
     layer_test(layers.BatchNormalization, kwargs={"momentum": 0.9}, input_shape=(3, 4))
-    out = layer_test(layers.Dense, kwargs={"units": 2}, input_shape=(None, 3, 4))
-    assert out.shape[1:] == (3, 2)
     x = np.random.randn(2, 3).astype("float32")
     out = layer_test(layers.Activation, kwargs={"activation": "relu"}, input_data=x,
                      expected_output=np.maximum(x, 0), fixed_batch_size=True)
