@@ -113,11 +113,20 @@ def _in_top_k(y_pred: jax.Array, targets: jax.Array, k: int) -> jax.Array:
     return jnp.reshape(hits, y_pred.shape[:-1]).astype(y_pred.dtype)
 
 
-def top_k_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike, k: int = 5) -> jax.Array:
-    """Whether the true class is among the `k` highest-scored, for one-hot targets.
+def _batch_mean(hits: jax.Array) -> jax.Array:
+    """Keras 2.2.4's `K.mean(in_top_k(...), axis=-1)`: the batch mean for `(batch,)` hits.
 
-    `acc = cast(in_top_k(y_pred, argmax(y_true, -1), k), floatx)`; classes tied
-    with the k-th score count as in the top k, as in TensorFlow.
+    2.2.4's `in_top_k` takes only `(batch, classes)` scores; hits over more
+    axes (sequences) stay one per position, which the engine averages alike.
+    """
+    return jnp.mean(hits, axis=-1) if hits.ndim == 1 else hits
+
+
+def top_k_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike, k: int = 5) -> jax.Array:
+    """Fraction of samples whose true class is among the `k` highest-scored, for one-hot targets.
+
+    `acc = mean(in_top_k(y_pred, argmax(y_true, -1), k), axis=-1)`; classes
+    tied with the k-th score count as in the top k, as in TensorFlow.
 
     # Arguments
         y_true: one-hot tensor of true classes.
@@ -125,19 +134,21 @@ def top_k_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike, k: int = 5)
         k: integer >= 1, how many top classes to consider.
 
     # Returns
-        Tensor of 0/1 values, one per sample, shape `y_pred.shape[:-1]` (Keras
-        2.2.4 returns their batch mean; the engine averages per-sample values
-        the same way).
+        For `(batch, classes)` inputs, a scalar: the batch's mean of the
+        0/1 hits, as Keras 2.2.4 returns (training averages it over the
+        epoch's samples all the same). For sequences, `(batch, steps,
+        classes)`, which 2.2.4 does not take, the 0/1 hit of each position,
+        shape `y_pred.shape[:-1]`.
     """
     y_pred = _as_float(y_pred)
-    return _in_top_k(y_pred, jnp.argmax(jnp.asarray(y_true), axis=-1), k)
+    return _batch_mean(_in_top_k(y_pred, jnp.argmax(jnp.asarray(y_true), axis=-1), k))
 
 
 def sparse_top_k_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike,
                                       k: int = 5) -> jax.Array:
-    """Whether the true class is among the `k` highest-scored, for integer targets.
+    """Fraction of samples whose true class is among the `k` highest-scored, for integer targets.
 
-    `acc = cast(in_top_k(y_pred, cast(flatten(y_true), int32), k), floatx)`.
+    `acc = mean(in_top_k(y_pred, cast(flatten(y_true), int32), k), axis=-1)`.
 
     # Arguments
         y_true: tensor of class ids (int or float) of shape `y_pred.shape[:-1]`,
@@ -146,10 +157,11 @@ def sparse_top_k_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike,
         k: integer >= 1, how many top classes to consider.
 
     # Returns
-        Tensor of 0/1 values, one per sample, shape `y_pred.shape[:-1]`.
+        As `top_k_categorical_accuracy`: a scalar, the batch mean, for
+        `(batch, classes)` scores; one 0/1 value per position for sequences.
     """
     y_pred = _as_float(y_pred)
-    return _in_top_k(y_pred, _class_ids(y_true, y_pred).astype(jnp.int32), k)
+    return _batch_mean(_in_top_k(y_pred, _class_ids(y_true, y_pred).astype(jnp.int32), k))
 
 
 _METRICS: dict[str, Callable] = {

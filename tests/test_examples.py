@@ -37,7 +37,7 @@ def test_metrics_and_activations(capsys):
     assert "names: ['loss', 'mean_absolute_error', 'acc']" in out
     assert "function metrics logged: ['categorical_accuracy', 'loss', 'mean_absolute_error']" \
         in out
-    assert "top_k_categorical_accuracy [1.0, 1.0]" in out
+    assert "\ntop_k_categorical_accuracy 1.0\n" in out
     assert "custom metric logged: ['acc', 'loss', 'mean_pred'] mean_pred in (0, 1): True" \
         in out
     assert "Activation layer == activation argument: True" in out

@@ -25,10 +25,10 @@ def one_hot_np(ids, n):
     return np.eye(n, dtype=np.float32)[ids]
 
 
-def run(fn, t, p, **kwargs):
+def run(fn, t, p, shape=None, **kwargs):
     out = jitted(fn)(jnp.asarray(t), jnp.asarray(p), **kwargs)
     assert out.dtype == jnp.float32
-    assert out.shape == np.shape(p)[:-1]
+    assert out.shape == (np.shape(p)[:-1] if shape is None else shape)
     return np.asarray(out)
 
 
@@ -111,35 +111,43 @@ def test_sparse_categorical_accuracy_compares_as_floats():
 
 
 # --- top k ---
+# Keras 2.2.4 returns `K.mean(K.in_top_k(...), axis=-1)`: for (batch, classes)
+# scores, one scalar, the batch's mean.
 
 @pytest.mark.parametrize("k", [1, 2, 5])
-def test_top_k_random(k):
+def test_top_k_random_is_the_batch_mean(k):
     ids = RNG.integers(0, 8, 32)
     p = f32(RNG.uniform(size=(32, 8)))
-    expected = ref_top_k(ids, p, k)
-    np.testing.assert_allclose(run(metrics.top_k_categorical_accuracy, one_hot_np(ids, 8), p, k=k),
-                               expected)
-    np.testing.assert_allclose(run(metrics.sparse_top_k_categorical_accuracy, ids, p, k=k),
-                               expected)
+    expected = ref_top_k(ids, p, k).mean()
     np.testing.assert_allclose(
-        run(metrics.sparse_top_k_categorical_accuracy, f32(ids).reshape(32, 1), p, k=k), expected)
+        run(metrics.top_k_categorical_accuracy, one_hot_np(ids, 8), p, shape=(), k=k), expected,
+        rtol=1e-6)
+    np.testing.assert_allclose(
+        run(metrics.sparse_top_k_categorical_accuracy, ids, p, shape=(), k=k), expected,
+        rtol=1e-6)
+    np.testing.assert_allclose(
+        run(metrics.sparse_top_k_categorical_accuracy, f32(ids).reshape(32, 1), p, shape=(),
+            k=k), expected, rtol=1e-6)
 
 
-def test_top_1_is_categorical_accuracy():
+def test_top_1_is_the_mean_of_categorical_accuracy():
     ids = RNG.integers(0, 6, 20)
     t, p = one_hot_np(ids, 6), f32(RNG.uniform(size=(20, 6)))
-    np.testing.assert_allclose(run(metrics.top_k_categorical_accuracy, t, p, k=1),
-                               run(metrics.categorical_accuracy, t, p))
+    np.testing.assert_allclose(run(metrics.top_k_categorical_accuracy, t, p, shape=(), k=1),
+                               run(metrics.categorical_accuracy, t, p).mean(), rtol=1e-6)
 
 
 def test_top_k_default_k_is_5_and_ties_count_as_in():
     p = f32([[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.05],
              [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]])
     ids = np.array([6, 6])
+    # Out of the top 5 in the first row, tied into it in the second.
     np.testing.assert_allclose(
-        np.asarray(metrics.sparse_top_k_categorical_accuracy(ids, p)), [0.0, 1.0])
+        np.asarray(metrics.sparse_top_k_categorical_accuracy(ids, p)), 0.5)
     np.testing.assert_allclose(
-        np.asarray(metrics.top_k_categorical_accuracy(one_hot_np(ids, 7), p)), [0.0, 1.0])
+        np.asarray(metrics.top_k_categorical_accuracy(one_hot_np(ids, 7), p)), 0.5)
+    np.testing.assert_allclose(
+        np.asarray(metrics.sparse_top_k_categorical_accuracy(ids[1:], p[1:])), 1.0)
 
 
 def test_top_k_sequences():

@@ -210,6 +210,30 @@ def test_several_outputs_log_output_prefixed_acc():
                                rtol=1e-6)
 
 
+@pytest.mark.parametrize("batch_size", [16, 50])
+def test_top_k_epoch_values_are_the_mean_over_all_samples(batch_size):
+    # 2.2.4's top-k metrics return a batch mean; the epoch value must still be
+    # the mean over all samples, the short last batch included.
+    x, y = data(n=50, n_out=8)
+    model = softmax_model(n_out=8, metrics=["top_k_categorical_accuracy"])
+    labels = np.argmax(y, 1)
+    _, top_k = model.evaluate(x, y, batch_size=batch_size, verbose=0)
+    top5 = np.argsort(-model.predict(x), axis=1)[:, :5]
+    expected = np.mean(np.any(top5 == labels[:, None], axis=1))
+    np.testing.assert_allclose(top_k, expected, rtol=1e-6)
+    # With a zero learning rate the weights stay put, so the epoch's value is exact too.
+    model.compile(optimizers.SGD(lr=0.0), "categorical_crossentropy",
+                  metrics=["top_k_categorical_accuracy"])
+    history = model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    np.testing.assert_allclose(history.history["top_k_categorical_accuracy"], [expected],
+                               rtol=1e-6)
+    sparse = softmax_model(n_out=8, loss="sparse_categorical_crossentropy",
+                           metrics=["sparse_top_k_categorical_accuracy"])
+    sparse.set_weights(model.get_weights())
+    np.testing.assert_allclose(sparse.evaluate(x, labels, batch_size=batch_size, verbose=0)[1],
+                               expected, rtol=1e-6)
+
+
 def test_binary_and_sparse_accuracy_resolution_from_the_loss():
     rng = np.random.RandomState(0)
     x = rng.randn(30, 4).astype("float32")
