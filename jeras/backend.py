@@ -8,6 +8,8 @@ optimizer's `iterations`) lives in `Variable` objects read and written with
 """
 from __future__ import annotations
 
+import builtins
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -276,11 +278,13 @@ def ones(shape: Sequence[int], dtype: str | None = None, name: str | None = None
     return Variable(np.ones(tuple(shape), dtype=dtype or floatx()), name=name)
 
 
-def zeros_like(x: Any, dtype: str | None = None) -> jax.Array:
+def zeros_like(x: Any, dtype: str | None = None, name: str | None = None) -> jax.Array:
+    del name
     return jnp.zeros_like(_arr(x), dtype=dtype)
 
 
-def ones_like(x: Any, dtype: str | None = None) -> jax.Array:
+def ones_like(x: Any, dtype: str | None = None, name: str | None = None) -> jax.Array:
+    del name
     return jnp.ones_like(_arr(x), dtype=dtype)
 
 
@@ -551,6 +555,583 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
 
 def random_binomial(shape, p=0.0, dtype=None, seed=None):
     return jax.random.bernoulli(rng_key(seed), p, tuple(shape)).astype(dtype or floatx())
+
+
+# Data formats, legacy settings and session-level helpers (Keras 2.2.4 names).
+
+def normalize_data_format(value: str | None) -> str:
+    """Checks a `data_format` value and returns it lower-cased.
+
+    # Arguments
+        value: `'channels_first'`, `'channels_last'` or None (meaning
+            `image_data_format()`).
+
+    # Returns
+        `'channels_first'` or `'channels_last'`.
+
+    # Raises
+        ValueError: for any other value.
+    """
+    if value is None:
+        value = image_data_format()
+    data_format = str(value).lower()
+    if data_format not in ("channels_first", "channels_last"):
+        raise ValueError(
+            "data_format: expected 'channels_first' or 'channels_last' (or None for "
+            f"image_data_format()), got {value!r}")
+    return data_format
+
+
+def set_image_dim_ordering(dim_ordering: str) -> None:
+    """Legacy setter: `'th'` means `'channels_first'`, `'tf'` means `'channels_last'`.
+
+    # Raises
+        ValueError: for any other value.
+    """
+    if dim_ordering not in ("tf", "th"):
+        raise ValueError(
+            f"set_image_dim_ordering: expected 'tf' or 'th', got {dim_ordering!r}")
+    set_image_data_format("channels_first" if dim_ordering == "th" else "channels_last")
+
+
+def image_dim_ordering() -> str:
+    """Legacy getter: `'th'` for `'channels_first'`, `'tf'` for `'channels_last'`."""
+    return "th" if image_data_format() == "channels_first" else "tf"
+
+
+def get_uid(prefix: str = "") -> int:
+    """Returns 1, 2, 3... for successive calls with the same prefix (layer names)."""
+    from jeras.utils.generic_utils import get_uid as _get_uid
+    return _get_uid(prefix)
+
+
+def reset_uids() -> None:
+    """Resets the counters of `get_uid`."""
+    from jeras.utils.generic_utils import reset_uids as _reset_uids
+    _reset_uids()
+
+
+_MANUAL_VAR_INIT = False
+
+
+def manual_variable_initialization(value: bool) -> None:
+    """Accepted for Keras 2 compatibility.
+
+    jeras variables hold their value from the moment they are made, so there
+    is no initialisation step to skip; the flag is only recorded.
+    """
+    global _MANUAL_VAR_INIT
+    _MANUAL_VAR_INIT = bool(value)
+
+
+@contextlib.contextmanager
+def name_scope(name: str):
+    """A context manager accepted for Keras 2 compatibility; names nothing in jeras.
+
+    `with K.name_scope('block1'):` runs its body unchanged and yields `name`.
+    """
+    yield name
+
+
+def is_sparse(tensor: Any) -> bool:
+    """Returns whether `tensor` is a sparse array (a `jax.experimental.sparse` one)."""
+    from jax.experimental import sparse as jsparse
+    return isinstance(tensor, jsparse.JAXSparse)
+
+
+def to_dense(tensor: Any) -> Any:
+    """Converts a sparse array to a dense one; returns other inputs as they are."""
+    if is_sparse(tensor):
+        return tensor.todense()
+    return _arr(tensor)
+
+
+def is_tensor(x: Any) -> bool:
+    """Returns whether `x` is a backend tensor: a jax array (traced or not) or a `Variable`.
+
+    Numpy arrays and Python numbers are not tensors, as in Keras 2.2.4.
+    """
+    return isinstance(x, (jax.Array, Variable))
+
+
+# Variables made from initial values, and tensor utilities.
+
+def eye(size: int, dtype: str | None = None, name: str | None = None) -> Variable:
+    """Returns an identity matrix of `size` rows and columns, as a variable.
+
+    # Arguments
+        size: number of rows (and columns).
+        dtype: the dtype; defaults to `floatx()`.
+        name: optional name.
+    """
+    dtype = dtype or floatx()
+    return variable(np.eye(int(size), dtype=dtype), dtype=dtype, name=name)
+
+
+def identity(x: Any, name: str | None = None) -> jax.Array:
+    """Returns an array with the same content as `x`."""
+    del name
+    return jnp.array(_arr(x), copy=True)
+
+
+def random_uniform_variable(shape: Sequence[int], low: float, high: float,
+                            dtype: str | None = None, name: str | None = None,
+                            seed: int | None = None) -> Variable:
+    """Returns a variable drawn from the uniform distribution on `[low, high)`.
+
+    # Arguments
+        shape: the shape of the variable.
+        low, high: the bounds of the interval.
+        dtype: the dtype; defaults to `floatx()`.
+        name: optional name.
+        seed: integer seed; without one the draw follows numpy's global RNG.
+    """
+    dtype = dtype or floatx()
+    value = np_random(seed).uniform(low, high, size=tuple(shape)).astype(dtype)
+    return variable(value, dtype=dtype, name=name)
+
+
+def random_normal_variable(shape: Sequence[int], mean: float, scale: float,
+                           dtype: str | None = None, name: str | None = None,
+                           seed: int | None = None) -> Variable:
+    """Returns a variable drawn from the normal distribution `N(mean, scale**2)`.
+
+    # Arguments
+        shape: the shape of the variable.
+        mean: the mean of the distribution.
+        scale: its standard deviation.
+        dtype: the dtype; defaults to `floatx()`.
+        name: optional name.
+        seed: integer seed; without one the draw follows numpy's global RNG.
+    """
+    dtype = dtype or floatx()
+    value = np_random(seed).normal(mean, scale, size=tuple(shape)).astype(dtype)
+    return variable(value, dtype=dtype, name=name)
+
+
+def truncated_normal(shape: Sequence[int], mean: float = 0.0, stddev: float = 1.0,
+                     dtype: str | None = None, seed: int | None = None) -> jax.Array:
+    """Returns normal samples redrawn until within two standard deviations of `mean`.
+
+    # Arguments
+        shape: the shape of the result.
+        mean: the mean of the distribution.
+        stddev: its standard deviation (before truncation).
+        dtype: the dtype; defaults to `floatx()`.
+        seed: integer seed; without one the draw follows numpy's global RNG.
+    """
+    dtype = dtype or floatx()
+    # Inverse-CDF sampling from uniforms, so the draw follows `random_uniform`'s keys.
+    # The standard normal CDF at -2 and at 2.
+    u = random_uniform(shape, minval=0.022750131948179195, maxval=0.9772498680518208,
+                       dtype=dtype, seed=seed)
+    return mean + stddev * _standard_normal_quantile(u)
+
+
+@jax.jit
+def _standard_normal_quantile(u: jax.Array) -> jax.Array:
+    return jnp.clip(jax.scipy.special.ndtri(u), -2.0, 2.0)
+
+
+def get_variable_shape(x: Any) -> tuple:
+    """Returns the shape of a variable as a tuple of ints."""
+    return int_shape(x)
+
+
+def print_tensor(x: Any, message: str = "") -> jax.Array:
+    """Prints `message` and the value of `x` when it is computed; returns `x`.
+
+    Works inside compiled functions (through `jax.debug.print`): use the
+    returned array in what follows, as with Keras 2.
+    """
+    x = jnp.asarray(_arr(x))
+    jax.debug.print("{message}{x}", message=str(message), x=x)
+    return x
+
+
+def stop_gradient(variables: Any) -> Any:
+    """Returns `variables` (an array, or a list or tuple of arrays) with zero gradient.
+
+    # Returns
+        One array for one input, a list of arrays for a list or tuple.
+    """
+    if isinstance(variables, (list, tuple)):
+        return [jax.lax.stop_gradient(_arr(v)) for v in variables]
+    return jax.lax.stop_gradient(_arr(variables))
+
+
+def arange(start: Any, stop: Any = None, step: Any = 1, dtype: str = "int32") -> jax.Array:
+    """Returns a 1-D array of evenly spaced values, as Theano's and numpy's `arange`.
+
+    With one argument it is the stop value and the sequence starts at 0 (a
+    negative one gives an empty sequence).
+
+    # Arguments
+        start: start value, or stop value when `stop` is None.
+        stop: stop value (excluded).
+        step: difference between successive values.
+        dtype: the dtype of the result; the sequence is cast to it unless it
+            is the default `'int32'` (so float bounds give floats, as in Keras 2.2.4).
+    """
+    if stop is None:
+        start, stop = 0, builtins.max(start, 0)
+    result = jnp.arange(start, stop, step)
+    if dtype != "int32":
+        result = result.astype(dtype)
+    return result
+
+
+def repeat_elements(x: Any, rep: int, axis: int) -> jax.Array:
+    """Repeats each element of `x` `rep` times along `axis`, like `np.repeat`.
+
+    A `(s1, s2, s3)` input repeated along axis 1 becomes `(s1, s2 * rep, s3)`.
+    """
+    return jnp.repeat(_arr(x), int(rep), axis=axis)
+
+
+def reverse(x: Any, axes: int | Sequence[int]) -> jax.Array:
+    """Reverses `x` along an axis or along each of several axes."""
+    if isinstance(axes, int):
+        axes = [axes]
+    return jnp.flip(_arr(x), axis=tuple(int(a) for a in axes))
+
+
+def slice(x: Any, start: Sequence[int], size: Sequence[int]) -> jax.Array:  # noqa: A001
+    """Returns `x[start[0]:start[0] + size[0], ..., start[-1]:start[-1] + size[-1]]`.
+
+    # Arguments
+        x: input array.
+        start: start index along each axis (ints, or an integer array).
+        size: static length along each axis; -1 takes everything from the start
+            (only with static starts).
+    """
+    x = jnp.asarray(_arr(x))
+    size = [int(s) for s in size]
+    if builtins.all(isinstance(s, (int, np.integer)) for s in start):
+        start = [int(s) for s in start]
+        index = tuple(builtins.slice(b, None if n == -1 else b + n)
+                      for b, n in zip(start, size, strict=True))
+        return x[index]
+    if builtins.any(n < 0 for n in size):
+        raise ValueError("slice: `size` may hold -1 only when `start` is a list of ints, "
+                         f"got size {size}")
+    return jax.lax.dynamic_slice(x, [jnp.asarray(_arr(s)) for s in start], size)
+
+
+def _padding_pattern(padding: Any, n: int, fn: str) -> list:
+    try:
+        pattern = [(int(a), int(b)) for a, b in padding]
+    except (TypeError, ValueError):
+        pattern = []
+    if len(pattern) != n:
+        raise ValueError(
+            f"{fn}: `padding` must be {n} pairs of ints ((before, after) for each "
+            f"spatial axis), got {padding!r}")
+    return pattern
+
+
+def temporal_padding(x: Any, padding: Sequence[int] = (1, 1)) -> jax.Array:
+    """Pads the middle axis of a 3-D array with zeros.
+
+    # Arguments
+        x: array of shape `(samples, steps, features)`.
+        padding: `(before, after)`, the number of zeros to add on axis 1.
+
+    # Raises
+        ValueError: if `padding` is not a pair of ints.
+    """
+    (pattern,) = _padding_pattern([padding], 1, "temporal_padding")
+    return jnp.pad(_arr(x), [(0, 0), pattern, (0, 0)])
+
+
+def _spatial_padding(x: Any, padding: Any, data_format: str | None, n: int,
+                     fn: str) -> jax.Array:
+    data_format = normalize_data_format(data_format)
+    pattern = _padding_pattern(padding, n, fn)
+    if data_format == "channels_first":
+        full = [(0, 0), (0, 0)] + pattern
+    else:
+        full = [(0, 0)] + pattern + [(0, 0)]
+    return jnp.pad(_arr(x), full)
+
+
+def spatial_2d_padding(x: Any, padding: Any = ((1, 1), (1, 1)),
+                       data_format: str | None = None) -> jax.Array:
+    """Pads the two spatial axes of a 4-D array with zeros.
+
+    # Arguments
+        x: array of images.
+        padding: `((top, bottom), (left, right))`.
+        data_format: `'channels_last'` (rows are axis 1) or `'channels_first'`
+            (rows are axis 2); None means `image_data_format()`.
+
+    # Raises
+        ValueError: for a bad `padding` or `data_format`.
+    """
+    return _spatial_padding(x, padding, data_format, 2, "spatial_2d_padding")
+
+
+def spatial_3d_padding(x: Any, padding: Any = ((1, 1), (1, 1), (1, 1)),
+                       data_format: str | None = None) -> jax.Array:
+    """Pads the three spatial axes of a 5-D array with zeros.
+
+    # Arguments
+        x: array of volumes.
+        padding: `((d0, d1), (h0, h1), (w0, w1))`, zeros before and after each axis.
+        data_format: `'channels_last'` or `'channels_first'`; None means
+            `image_data_format()`.
+
+    # Raises
+        ValueError: for a bad `padding` or `data_format`.
+    """
+    return _spatial_padding(x, padding, data_format, 3, "spatial_3d_padding")
+
+
+def _bilinear_along(x: jax.Array, axis: int, factor: int) -> jax.Array:
+    # TensorFlow 1's resize_bilinear (no corner alignment, no half-pixel
+    # centres): output index i samples the input at i / factor.
+    n = x.shape[axis]
+    src = np.arange(n * factor, dtype=np.float64) / factor
+    lo = np.floor(src).astype(np.int32)
+    hi = np.minimum(lo + 1, n - 1)
+    shape = [1] * x.ndim
+    shape[axis] = n * factor
+    w = jnp.asarray((src - lo).reshape(shape), dtype=x.dtype)
+    a = jnp.take(x, lo, axis=axis)
+    b = jnp.take(x, hi, axis=axis)
+    return a + (b - a) * w
+
+
+def resize_images(x: Any, height_factor: int, width_factor: int, data_format: str | None,
+                  interpolation: str = "nearest") -> jax.Array:
+    """Scales the rows and columns of a batch of images up by integer factors.
+
+    # Arguments
+        x: 4-D array of images.
+        height_factor, width_factor: positive ints.
+        data_format: `'channels_last'` or `'channels_first'`.
+        interpolation: `'nearest'` (each pixel repeated) or `'bilinear'`
+            (TensorFlow 1's `resize_bilinear`: output pixel `i` samples the input
+            at `i / factor`, the last row and column repeated at the edge).
+
+    # Raises
+        ValueError: for a bad `data_format` or `interpolation`.
+    """
+    data_format = normalize_data_format(data_format)
+    rows, cols = (2, 3) if data_format == "channels_first" else (1, 2)
+    x = jnp.asarray(_arr(x))
+    if interpolation == "nearest":
+        return jnp.repeat(jnp.repeat(x, int(height_factor), axis=rows),
+                          int(width_factor), axis=cols)
+    if interpolation == "bilinear":
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            x = x.astype("float32")
+        x = _bilinear_along(x, rows, int(height_factor))
+        return _bilinear_along(x, cols, int(width_factor))
+    raise ValueError(
+        f"resize_images: `interpolation` must be 'nearest' or 'bilinear', got {interpolation!r}")
+
+
+def resize_volumes(x: Any, depth_factor: int, height_factor: int, width_factor: int,
+                   data_format: str | None) -> jax.Array:
+    """Scales the three spatial axes of a 5-D array up by repeating its elements.
+
+    # Arguments
+        x: 5-D array of volumes.
+        depth_factor, height_factor, width_factor: positive ints.
+        data_format: `'channels_last'` or `'channels_first'`.
+
+    # Raises
+        ValueError: for a bad `data_format`.
+    """
+    data_format = normalize_data_format(data_format)
+    first = 2 if data_format == "channels_first" else 1
+    x = jnp.asarray(_arr(x))
+    for offset, factor in enumerate((depth_factor, height_factor, width_factor)):
+        x = jnp.repeat(x, int(factor), axis=first + offset)
+    return x
+
+
+def dropout(x: Any, level: float, noise_shape: Sequence[int] | None = None,
+            seed: int | None = None) -> jax.Array:
+    """Sets entries of `x` to zero with probability `level` and scales the rest by
+    `1 / (1 - level)`.
+
+    # Arguments
+        x: input array.
+        level: the fraction of entries to drop, in `[0, 1)`.
+        noise_shape: shape of the keep/drop mask, broadcastable to `x`'s shape.
+        seed: integer seed; without one the mask follows numpy's global RNG.
+
+    # Raises
+        ValueError: if `level` is outside `[0, 1)`.
+    """
+    x = jnp.asarray(_arr(x))
+    level = float(level)
+    if not 0.0 <= level < 1.0:
+        raise ValueError(f"dropout: `level` must be in [0, 1), got {level}")
+    if level == 0.0:
+        return x
+    retain = 1.0 - level
+    shape = x.shape if noise_shape is None else tuple(int(d) for d in noise_shape)
+    keep = random_uniform(shape, dtype=x.dtype if jnp.issubdtype(x.dtype, jnp.floating)
+                          else floatx(), seed=seed) < retain
+    return jnp.where(keep, x / retain, jnp.zeros((), x.dtype))
+
+
+# Batch normalization and crossentropies.
+
+def _broadcast_param(p: Any, shape: tuple) -> Any:
+    if p is None:
+        return None
+    return jnp.reshape(_arr(p), shape)
+
+
+def normalize_batch_in_training(x: Any, gamma: Any, beta: Any, reduction_axes: Sequence[int],
+                                epsilon: float = 1e-3) -> tuple:
+    """Normalizes `x` with the mean and variance of the batch along `reduction_axes`.
+
+    # Arguments
+        x: input array.
+        gamma: scale, with one value per position of the axes not reduced
+            (for example shape `(channels,)`), or None for no scaling.
+        beta: offset, shaped like `gamma`, or None for no offset.
+        reduction_axes: the axes over which to take the moments.
+        epsilon: added to the variance.
+
+    # Returns
+        `(normalized, mean, variance)`: the mean and the (biased) variance have
+        the reduced axes removed.
+    """
+    x = jnp.asarray(_arr(x))
+    axes = tuple(int(a) % x.ndim for a in reduction_axes)
+    mean_k = jnp.mean(x, axis=axes, keepdims=True)
+    var_k = jnp.mean(jnp.square(x - mean_k), axis=axes, keepdims=True)
+    target = mean_k.shape
+    normed = (x - mean_k) * jax.lax.rsqrt(var_k + epsilon)
+    g = _broadcast_param(gamma, target)
+    b = _broadcast_param(beta, target)
+    if g is not None:
+        normed = normed * g
+    if b is not None:
+        normed = normed + b
+    return normed, jnp.squeeze(mean_k, axes), jnp.squeeze(var_k, axes)
+
+
+def batch_normalization(x: Any, mean: Any, var: Any, beta: Any, gamma: Any, axis: int = -1,
+                        epsilon: float = 1e-3) -> jax.Array:
+    """Returns `(x - mean) / sqrt(var + epsilon) * gamma + beta`.
+
+    # Arguments
+        x: input array.
+        mean, var: the statistics to normalize with.
+        beta: offset, or None.
+        gamma: scale, or None.
+        axis: the features axis. For 4-D inputs with `axis` 1, -3, 3 or -1 the
+            statistics and parameters are flattened and applied along that axis
+            (as Keras 2.2.4's fused path does); otherwise they broadcast against `x`.
+        epsilon: added to the variance.
+    """
+    x = jnp.asarray(_arr(x))
+    params = [None if p is None else jnp.asarray(_arr(p)) for p in (mean, var, beta, gamma)]
+    if x.ndim == 4 and axis in (1, -3, 3, -1):
+        shape = [1] * 4
+        shape[axis] = -1
+        params = [None if p is None else jnp.reshape(p, shape) for p in params]
+    mean, var, beta, gamma = params
+    out = (x - mean) * jax.lax.rsqrt(var + epsilon)
+    if gamma is not None:
+        out = out * gamma
+    if beta is not None:
+        out = out + beta
+    return out
+
+
+def _check_class_axis(output: jax.Array, axis: int, fn: str) -> None:
+    if axis != -1 and axis not in range(output.ndim):
+        raise ValueError(
+            f"{fn}: unexpected channels axis {axis}; expected -1 or one of the axes of "
+            f"`output`, which has {output.ndim} dimensions")
+
+
+def categorical_crossentropy(target: Any, output: Any, from_logits: bool = False,
+                             axis: int = -1) -> jax.Array:
+    """Categorical crossentropy between one-hot (or soft) targets and predictions.
+
+    # Arguments
+        target: array shaped like `output`.
+        output: probabilities (renormalised to sum to 1 along `axis`, then
+            clipped to `[epsilon, 1 - epsilon]`), or logits if `from_logits`.
+        from_logits: whether `output` holds logits.
+        axis: the classes axis (-1 for channels_last, 1 for channels_first).
+
+    # Returns
+        The crossentropy, with `axis` reduced.
+
+    # Raises
+        ValueError: if `axis` is neither -1 nor an axis of `output`.
+    """
+    target = jnp.asarray(_arr(target))
+    output = jnp.asarray(_arr(output))
+    _check_class_axis(output, axis, "categorical_crossentropy")
+    if from_logits:
+        return -jnp.sum(target * jax.nn.log_softmax(output, axis=axis), axis=axis)
+    output = output / jnp.sum(output, axis=axis, keepdims=True)
+    eps = epsilon()
+    output = jnp.clip(output, eps, 1.0 - eps)
+    return -jnp.sum(target * jnp.log(output), axis=axis)
+
+
+def sparse_categorical_crossentropy(target: Any, output: Any, from_logits: bool = False,
+                                    axis: int = -1) -> jax.Array:
+    """Categorical crossentropy with integer targets.
+
+    # Arguments
+        target: integer class indices, of `output`'s shape without the classes
+            axis (a trailing axis of size 1 is accepted).
+        output: probabilities (clipped to `[epsilon, 1 - epsilon]` and
+            renormalised through a softmax of their log, as Keras 2.2.4 does),
+            or logits if `from_logits`.
+        from_logits: whether `output` holds logits.
+        axis: the classes axis.
+
+    # Returns
+        The crossentropy, of `output`'s shape without the classes axis.
+
+    # Raises
+        ValueError: if `axis` is neither -1 nor an axis of `output`.
+    """
+    output = jnp.asarray(_arr(output))
+    _check_class_axis(output, axis, "sparse_categorical_crossentropy")
+    output = jnp.moveaxis(output, axis, -1)
+    if not from_logits:
+        eps = epsilon()
+        output = jnp.log(jnp.clip(output, eps, 1.0 - eps))
+    logp = jax.nn.log_softmax(output, axis=-1)
+    labels = jnp.reshape(jnp.asarray(_arr(target)), output.shape[:-1]).astype(jnp.int32)
+    return -jnp.take_along_axis(logp, labels[..., None], axis=-1)[..., 0]
+
+
+def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> jax.Array:
+    """Elementwise binary crossentropy.
+
+    # Arguments
+        target: array shaped like `output`.
+        output: probabilities (clipped to `[epsilon, 1 - epsilon]`), or logits
+            if `from_logits`.
+        from_logits: whether `output` holds logits.
+
+    # Returns
+        An array shaped like `output` (no reduction).
+    """
+    target = jnp.asarray(_arr(target))
+    output = jnp.asarray(_arr(output))
+    if not from_logits:
+        eps = epsilon()
+        output = jnp.clip(output, eps, 1.0 - eps)
+        output = jnp.log(output / (1.0 - output))
+    # The stable form of -t*log(sigmoid(z)) - (1-t)*log(1-sigmoid(z)).
+    return jnp.maximum(output, 0.0) - output * target + jnp.log1p(jnp.exp(-jnp.abs(output)))
 
 
 def clear_session() -> None:
