@@ -13,6 +13,7 @@ from jeras import (
                    regularizers,
                    utils,
 )
+from jeras.engine.input_layer import Input
 from jeras.engine.sequential import Sequential
 from jeras.engine.training import Model
 
@@ -20,4 +21,4 @@ __version__ = "0.1.0"
 
 __all__ = ["activations", "backend", "callbacks", "constraints", "initializers", "layers",
            "losses", "metrics", "models", "optimizers", "regularizers", "utils", "Model",
-           "Sequential", "__version__"]
+           "Sequential", "Input", "__version__"]

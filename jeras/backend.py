@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -85,36 +86,122 @@ def backend() -> str:
     return "jax"
 
 
-# Host-side variables.
+# Variables and the scope that binds them.
+
+class StateScope:
+    """Binds variables to values for the code run inside it, and records what it changes.
+
+    A compiled step opens one around each layer's call: there `self.kernel`
+    reads the traced value the step was handed, `K.update` and `add_update`
+    record new values instead of assigning, `add_loss` records a loss, and
+    random functions draw from the step's key. The layer returns what was
+    recorded as part of its new state; nothing is assigned during tracing.
+
+    # Arguments
+        bindings: `{id(variable): value}`.
+        training: the learning phase of the code inside (a Python bool).
+        rng: a `jax.random` key random functions draw from, or None.
+    """
+
+    _stack: list[StateScope] = []
+
+    def __init__(self, bindings: dict | None = None, training: bool = False,
+                 rng: Any = None):
+        self.bindings = dict(bindings or {})
+        self.training = bool(training)
+        self.rng = rng
+        self.updates: dict[int, tuple[Variable, Any]] = {}
+        self.losses: list = []
+        self._draws = 0
+
+    def __enter__(self) -> StateScope:
+        StateScope._stack.append(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        StateScope._stack.remove(self)
+
+    def lookup(self, variable: Variable) -> Any:
+        for scope in reversed(StateScope._stack):
+            if id(variable) in scope.bindings:
+                return scope.bindings[id(variable)]
+        return None
+
+    def next_key(self) -> Any:
+        """A fresh key from the innermost scope that has one, or None."""
+        for scope in reversed(StateScope._stack):
+            if scope.rng is not None:
+                scope._draws += 1
+                return jax.random.fold_in(scope.rng, scope._draws)
+        return None
+
+    def hand_up(self, keep: set | frozenset = frozenset()) -> None:
+        """Passes this scope's losses, and its updates of variables not in `keep`
+        (ids), to the scope around it, which returns them as its own."""
+        parent = current_scope(below=self)
+        if parent is None:
+            return
+        parent.losses.extend(self.losses)
+        for key, item in self.updates.items():
+            if key not in keep:
+                parent.updates[key] = item
+
+
+def current_scope(below: StateScope | None = None) -> StateScope | None:
+    """The innermost open `StateScope` (the one around `below` when given), or None."""
+    stack = StateScope._stack
+    if below is not None:
+        stack = stack[:stack.index(below)] if below in stack else stack
+    return stack[-1] if stack else None
+
 
 class Variable:
-    """A named value that lives on the host and may be changed between steps.
+    """A named value with identity: a layer's weight, or a variable of `K.variable`.
 
-    jeras keeps model parameters in pytrees owned by the model; `Variable`
-    is for the few scalars Keras 2 code reads and writes through
-    `K.get_value` / `K.set_value`, such as `model.optimizer.lr`. Compiled
-    steps receive the current value as an input, so setting it never
-    recompiles anything.
+    Outside a compiled step a variable reads and writes its stored value;
+    inside one, a `StateScope` binds it to the step's traced value, so
+    `K.dot(x, self.kernel)` in a layer's `call` traces like a built-in
+    layer. Hyper-parameters a callback changes (`model.optimizer.lr`) are
+    variables too: compiled steps receive their value as an input, so
+    setting one never recompiles anything.
 
     # Arguments
         value: a number or array-like, the initial value.
         dtype: the dtype to store; defaults to `floatx()` for floats.
         name: optional name.
+        trainable: whether an optimizer may update it.
+        constraint: a function applied after each optimizer update, or None.
+        regularizer: a function of the value added to the loss, or None.
     """
 
-    def __init__(self, value: Any, dtype: str | None = None, name: str | None = None):
+    __array_priority__ = 100
+    trainable = True
+    constraint = None
+    regularizer = None
+
+    def __init__(self, value: Any, dtype: str | None = None, name: str | None = None,
+                 trainable: bool = True, constraint: Callable | None = None,
+                 regularizer: Callable | None = None):
         self.name = name
         self._dtype = dtype
+        self.trainable = trainable
+        self.constraint = constraint
+        self.regularizer = regularizer
         self.assign(value)
 
-    def _read(self) -> np.ndarray:
+    def _read(self) -> Any:
         return self._value
 
     def _write(self, value: np.ndarray) -> None:
         self._value = value
 
     @property
-    def value(self) -> np.ndarray:
+    def value(self) -> Any:
+        """The bound value inside a `StateScope` that binds this variable, else the stored one."""
+        if StateScope._stack:
+            bound = StateScope._stack[-1].lookup(self)
+            if bound is not None:
+                return bound
         return self._read()
 
     @property
@@ -124,6 +211,10 @@ class Variable:
     @property
     def shape(self) -> tuple:
         return tuple(self.value.shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
 
     def assign(self, value: Any) -> None:
         """Replaces the stored value (same rules as `set_value`)."""
@@ -139,37 +230,48 @@ class Variable:
         self._write(arr.astype(dtype))
 
     def numpy(self) -> np.ndarray:
-        return np.array(self.value)
+        return np.array(self._read())
 
     def __array__(self, dtype=None, copy=None):
-        return np.asarray(self.value, dtype=dtype)
+        return np.asarray(self._read(), dtype=dtype)
 
     def __float__(self) -> float:
-        return float(self.value)
+        return float(self._read())
 
     def __int__(self) -> int:
-        return int(self.value)
-
-    def __jax_array__(self):
-        return jnp.asarray(self.value)
+        return int(self._read())
 
     def __repr__(self) -> str:
-        return f"<jeras Variable {self.name or ''} value={self.value!r}>"
+        return f"<jeras Variable {self.name or ''} shape={self.shape} dtype={self.dtype}>"
 
-    # Arithmetic, so that `K.get_value(opt.lr) * 0.1` and `opt.lr * 0.1` both work.
-    def __add__(self, other): return self.value + np.asarray(other)
-    def __radd__(self, other): return np.asarray(other) + self.value
-    def __sub__(self, other): return self.value - np.asarray(other)
-    def __rsub__(self, other): return np.asarray(other) - self.value
-    def __mul__(self, other): return self.value * np.asarray(other)
-    def __rmul__(self, other): return np.asarray(other) * self.value
-    def __truediv__(self, other): return self.value / np.asarray(other)
-    def __rtruediv__(self, other): return np.asarray(other) / self.value
+    def _binary(self, other: Any, op: Callable, reflected: bool = False) -> Any:
+        if _is_symbolic(other):
+            return NotImplemented
+        a, b = self.value, _arr(other)
+        return op(b, a) if reflected else op(a, b)
+
+    # Arithmetic on the value, so that `opt.lr * 0.1` and `x * self.kernel` both work.
+    def __add__(self, o): return self._binary(o, lambda a, b: a + b)
+    def __radd__(self, o): return self._binary(o, lambda a, b: a + b, True)
+    def __sub__(self, o): return self._binary(o, lambda a, b: a - b)
+    def __rsub__(self, o): return self._binary(o, lambda a, b: a - b, True)
+    def __mul__(self, o): return self._binary(o, lambda a, b: a * b)
+    def __rmul__(self, o): return self._binary(o, lambda a, b: a * b, True)
+    def __truediv__(self, o): return self._binary(o, lambda a, b: a / b)
+    def __rtruediv__(self, o): return self._binary(o, lambda a, b: a / b, True)
+    def __pow__(self, o): return self._binary(o, lambda a, b: a ** b)
+    def __rpow__(self, o): return self._binary(o, lambda a, b: a ** b, True)
+    def __matmul__(self, o): return self._binary(o, lambda a, b: a @ b)
+    def __rmatmul__(self, o): return self._binary(o, lambda a, b: a @ b, True)
+    def __lt__(self, o): return self._binary(o, lambda a, b: a < b)
+    def __le__(self, o): return self._binary(o, lambda a, b: a <= b)
+    def __gt__(self, o): return self._binary(o, lambda a, b: a > b)
+    def __ge__(self, o): return self._binary(o, lambda a, b: a >= b)
     def __neg__(self): return -self.value
-    def __lt__(self, other): return self.value < np.asarray(other)
-    def __le__(self, other): return self.value <= np.asarray(other)
-    def __gt__(self, other): return self.value > np.asarray(other)
-    def __ge__(self, other): return self.value >= np.asarray(other)
+    def __abs__(self): return abs(self.value)
+    def __getitem__(self, item): return self.value[item]
+
+    __hash__ = object.__hash__
 
 
 class StateView(Variable):
@@ -195,19 +297,18 @@ class StateView(Variable):
 
 def variable(value: Any, dtype: str | None = None, name: str | None = None,
              constraint: Any = None) -> Variable:
-    """Instantiates a host variable.
+    """Instantiates a variable.
 
     # Arguments
         value: numpy array or number, the initial value.
         dtype: the dtype; defaults to `floatx()` for floats.
         name: optional name.
-        constraint: accepted for Keras 2 compatibility; unused.
+        constraint: a projection applied after optimizer updates, or None.
 
     # Returns
         A `Variable`.
     """
-    del constraint
-    return Variable(value, dtype=dtype, name=name)
+    return Variable(value, dtype=dtype, name=name, constraint=constraint)
 
 
 def is_variable(x: Any) -> bool:
@@ -254,7 +355,13 @@ def batch_set_value(tuples: Sequence[tuple]) -> None:
 
 
 def eval(x: Any) -> np.ndarray:  # noqa: A001 - Keras 2 name
-    """Evaluates a variable or tensor and returns a numpy array."""
+    """Evaluates a variable or tensor and returns a numpy array.
+
+    # Raises
+        ValueError: for a graph tensor that depends on inputs (use `K.function`).
+    """
+    if _is_symbolic(x):
+        return function([], [x])([])[0]
     return get_value(x)
 
 
@@ -292,8 +399,14 @@ def _arr(x: Any) -> Any:
     return x.value if isinstance(x, Variable) else x
 
 
+def _is_symbolic(x: Any) -> bool:
+    return getattr(x, "_jeras_symbolic", False)
+
+
 def int_shape(x: Any) -> tuple:
-    """Returns the shape of `x` as a tuple of ints."""
+    """Returns the shape of `x` as a tuple of ints (None for a graph tensor's unknown dims)."""
+    if _is_symbolic(x):
+        return tuple(x.shape)
     return tuple(int(d) for d in np.shape(_arr(x)))
 
 
@@ -304,11 +417,15 @@ def shape(x: Any) -> tuple:
 
 def ndim(x: Any) -> int:
     """Returns the number of axes of `x`."""
+    if _is_symbolic(x):
+        return len(x.shape)
     return len(np.shape(_arr(x)))
 
 
 def dtype(x: Any) -> str:
     """Returns the dtype of `x` as a string."""
+    if _is_symbolic(x):
+        return str(x.dtype)
     return str(jnp.result_type(_arr(x)))
 
 
@@ -545,16 +662,34 @@ def np_random(seed: int | None = None) -> np.random.RandomState:
     return np.random.RandomState(random_seed() if seed is None else int(seed))
 
 
+def _draw_key(seed: int | None) -> jax.Array:
+    """The key a random function draws from: inside a running step without a seed,
+    the step's own (a new draw each step); otherwise one from `seed` or numpy."""
+    if seed is None:
+        scope = current_scope()
+        key = scope.next_key() if scope is not None else None
+        if key is not None:
+            return key
+    return rng_key(seed)
+
+
+def _static_shape(shape: Any) -> tuple:
+    return tuple(int(d) for d in shape)
+
+
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-    return jax.random.uniform(rng_key(seed), tuple(shape), dtype or floatx(), minval, maxval)
+    return jax.random.uniform(_draw_key(seed), _static_shape(shape), dtype or floatx(),
+                              minval, maxval)
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    return mean + stddev * jax.random.normal(rng_key(seed), tuple(shape), dtype or floatx())
+    return mean + stddev * jax.random.normal(_draw_key(seed), _static_shape(shape),
+                                             dtype or floatx())
 
 
 def random_binomial(shape, p=0.0, dtype=None, seed=None):
-    return jax.random.bernoulli(rng_key(seed), p, tuple(shape)).astype(dtype or floatx())
+    return jax.random.bernoulli(_draw_key(seed), p, _static_shape(shape)).astype(
+        dtype or floatx())
 
 
 # Data formats, legacy settings and session-level helpers (Keras 2.2.4 names).
@@ -1134,7 +1269,728 @@ def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> 
     return jnp.maximum(output, 0.0) - output * target + jnp.log1p(jnp.exp(-jnp.abs(output)))
 
 
+# Convolutions, pooling and bias. Kernels are laid out as in Keras 2: spatial
+# axes first, then input channels, then output channels (conv2d: (kh, kw, in, out)).
+
+_SPATIAL_AXES = {1: "W", 2: "HW", 3: "DHW"}
+
+
+def _padding_arg(padding: Any, fn: str, allowed: tuple = ("same", "valid")) -> str:
+    if padding not in allowed:
+        raise ValueError(
+            f"{fn}: `padding` must be one of {', '.join(repr(a) for a in allowed)}, "
+            f"got {padding!r}")
+    return str(padding).upper()
+
+
+def _int_tuple(value: Any, n: int, fn: str, name: str) -> tuple:
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * n
+    try:
+        out = tuple(int(v) for v in value)
+    except TypeError:
+        out = ()
+    if len(out) != n:
+        raise ValueError(f"{fn}: `{name}` must be an int or {n} ints, got {value!r}")
+    return out
+
+
+def _conv_dimension_numbers(rank: int, data_format: str) -> tuple:
+    spatial = _SPATIAL_AXES[rank]
+    lhs = "NC" + spatial if data_format == "channels_first" else "N" + spatial + "C"
+    return (lhs, spatial + "IO", lhs)
+
+
+def _conv_operands(x: Any, kernel: Any, rank: int, fn: str) -> tuple:
+    x = jnp.asarray(_arr(x))
+    kernel = jnp.asarray(_arr(kernel))
+    if x.ndim != rank + 2:
+        raise ValueError(f"{fn}: expected a {rank + 2}-D input, got shape {x.shape}")
+    if kernel.ndim != rank + 2:
+        raise ValueError(f"{fn}: expected a {rank + 2}-D kernel, got shape {kernel.shape}")
+    dt = jnp.result_type(x, kernel)
+    if not jnp.issubdtype(dt, jnp.inexact):
+        dt = jnp.dtype(floatx())
+    return x.astype(dt), kernel.astype(dt)
+
+
+def _conv(x: jax.Array, kernel: jax.Array, strides: tuple, padding: Any, data_format: str,
+          dilation: tuple, rank: int, groups: int = 1) -> jax.Array:
+    return jax.lax.conv_general_dilated(
+        x, kernel, window_strides=strides, padding=padding, rhs_dilation=dilation,
+        dimension_numbers=_conv_dimension_numbers(rank, data_format),
+        feature_group_count=groups)
+
+
+def _conv_nd(x: Any, kernel: Any, strides: Any, padding: str, data_format: str | None,
+             dilation_rate: Any, rank: int, fn: str) -> jax.Array:
+    data_format = normalize_data_format(data_format)
+    pad = _padding_arg(padding, fn)
+    x, kernel = _conv_operands(x, kernel, rank, fn)
+    return _conv(x, kernel, _int_tuple(strides, rank, fn, "strides"), pad, data_format,
+                 _int_tuple(dilation_rate, rank, fn, "dilation_rate"), rank)
+
+
+def conv1d(x: Any, kernel: Any, strides: int = 1, padding: str = "valid",
+           data_format: str | None = None, dilation_rate: int = 1) -> jax.Array:
+    """1-D convolution.
+
+    # Arguments
+        x: input of shape `(samples, steps, channels)` (channels_last) or
+            `(samples, channels, steps)` (channels_first).
+        kernel: kernel of shape `(kernel_size, in_channels, filters)`.
+        strides: stride, an int.
+        padding: `'valid'`, `'same'` or `'causal'` (zeros added only before the
+            sequence, so output `t` sees inputs up to `t`; channels_last only).
+        data_format: `'channels_last'` or `'channels_first'`; None means
+            `image_data_format()`.
+        dilation_rate: dilation, an int.
+
+    # Returns
+        The convolved array.
+
+    # Raises
+        ValueError: for a bad `padding` or `data_format`, or causal padding
+            with channels_first data.
+    """
+    data_format = normalize_data_format(data_format)
+    _padding_arg(padding, "conv1d", ("same", "valid", "causal"))
+    if padding == "causal":
+        if data_format != "channels_last":
+            raise ValueError("conv1d: causal padding needs data_format='channels_last' "
+                             f"(temporal data), got {data_format!r}")
+        (dilation,) = _int_tuple(dilation_rate, 1, "conv1d", "dilation_rate")
+        left = dilation * (int(np.shape(_arr(kernel))[0]) - 1)
+        x = temporal_padding(x, (left, 0))
+        padding = "valid"
+    return _conv_nd(x, kernel, strides, padding, data_format, dilation_rate, 1, "conv1d")
+
+
+def conv2d(x: Any, kernel: Any, strides: Sequence[int] = (1, 1), padding: str = "valid",
+           data_format: str | None = None,
+           dilation_rate: Sequence[int] = (1, 1)) -> jax.Array:
+    """2-D convolution.
+
+    # Arguments
+        x: 4-D input, `(samples, rows, cols, channels)` for channels_last or
+            `(samples, channels, rows, cols)` for channels_first.
+        kernel: kernel of shape `(kernel_rows, kernel_cols, in_channels, filters)`.
+        strides: 2 ints (or one int for both).
+        padding: `'valid'` or `'same'` (TensorFlow's: any odd pixel goes after).
+        data_format: `'channels_last'` or `'channels_first'`; None means
+            `image_data_format()`.
+        dilation_rate: 2 ints (or one int).
+
+    # Returns
+        The convolved 4-D array, in `data_format`.
+
+    # Raises
+        ValueError: for a bad `padding` or `data_format`.
+    """
+    return _conv_nd(x, kernel, strides, padding, data_format, dilation_rate, 2, "conv2d")
+
+
+def conv3d(x: Any, kernel: Any, strides: Sequence[int] = (1, 1, 1), padding: str = "valid",
+           data_format: str | None = None,
+           dilation_rate: Sequence[int] = (1, 1, 1)) -> jax.Array:
+    """3-D convolution.
+
+    # Arguments
+        x: 5-D input, `(samples, d, h, w, channels)` or `(samples, channels, d, h, w)`.
+        kernel: kernel of shape `(kd, kh, kw, in_channels, filters)`.
+        strides: 3 ints (or one int).
+        padding: `'valid'` or `'same'`.
+        data_format: `'channels_last'` or `'channels_first'`; None means
+            `image_data_format()`.
+        dilation_rate: 3 ints (or one int).
+
+    # Raises
+        ValueError: for a bad `padding` or `data_format`.
+    """
+    return _conv_nd(x, kernel, strides, padding, data_format, dilation_rate, 3, "conv3d")
+
+
+def _conv_transpose_nd(x: Any, kernel: Any, output_shape: Sequence[Any], strides: Any,
+                       padding: str, data_format: str | None, dilation_rate: Any, rank: int,
+                       fn: str) -> jax.Array:
+    data_format = normalize_data_format(data_format)
+    pad = _padding_arg(padding, fn)
+    strides = _int_tuple(strides, rank, fn, "strides")
+    dilation = _int_tuple(dilation_rate, rank, fn, "dilation_rate")
+    x, kernel = _conv_operands(x, kernel, rank, fn)
+    output_shape = list(output_shape)
+    if len(output_shape) != rank + 2:
+        raise ValueError(f"{fn}: `output_shape` must have {rank + 2} entries, "
+                         f"got {tuple(output_shape)}")
+    if output_shape[0] is None:
+        output_shape[0] = x.shape[0]
+    out_spec = jax.ShapeDtypeStruct(tuple(int(d) for d in output_shape), x.dtype)
+
+    # The transposed convolution is the transpose (the gradient with respect to
+    # its input) of the convolution that maps `output_shape` back to `x`.
+    def forward(z):
+        return _conv(z, kernel, strides, pad, data_format, dilation, rank)
+
+    mapped = jax.eval_shape(forward, out_spec).shape
+    if mapped != x.shape:
+        raise ValueError(
+            f"{fn}: a convolution of an `output_shape` {out_spec.shape} input with this "
+            f"kernel, strides and padding gives {mapped}, not the shape of `x` {x.shape}")
+    (out,) = jax.linear_transpose(forward, out_spec)(x)
+    return out
+
+
+def conv2d_transpose(x: Any, kernel: Any, output_shape: Sequence[Any],
+                     strides: Sequence[int] = (1, 1), padding: str = "valid",
+                     data_format: str | None = None,
+                     dilation_rate: Sequence[int] = (1, 1)) -> jax.Array:
+    """2-D transposed convolution (the gradient of `conv2d` with respect to its input).
+
+    # Arguments
+        x: 4-D input.
+        kernel: kernel of shape `(kernel_rows, kernel_cols, filters, in_channels)`.
+        output_shape: the 4-D shape of the result, in `data_format`; its first
+            entry may be None (the batch size of `x`).
+        strides: 2 ints (or one int).
+        padding: `'valid'` or `'same'`.
+        data_format: `'channels_last'` or `'channels_first'`; None means
+            `image_data_format()`.
+        dilation_rate: 2 ints (or one int).
+
+    # Raises
+        ValueError: for a bad `padding` or `data_format`, or an `output_shape`
+            that a convolution with these arguments would not map to `x`'s shape.
+    """
+    return _conv_transpose_nd(x, kernel, output_shape, strides, padding, data_format,
+                              dilation_rate, 2, "conv2d_transpose")
+
+
+def conv3d_transpose(x: Any, kernel: Any, output_shape: Sequence[Any],
+                     strides: Sequence[int] = (1, 1, 1), padding: str = "valid",
+                     data_format: str | None = None) -> jax.Array:
+    """3-D transposed convolution (the gradient of `conv3d` with respect to its input).
+
+    # Arguments
+        x: 5-D input.
+        kernel: kernel of shape `(kd, kh, kw, filters, in_channels)`.
+        output_shape: the 5-D shape of the result, in `data_format`; its first
+            entry may be None.
+        strides: 3 ints (or one int).
+        padding: `'valid'` or `'same'`.
+        data_format: `'channels_last'` or `'channels_first'`; None means
+            `image_data_format()`.
+
+    # Raises
+        ValueError: as `conv2d_transpose`.
+    """
+    return _conv_transpose_nd(x, kernel, output_shape, strides, padding, data_format,
+                              1, 3, "conv3d_transpose")
+
+
+def _depthwise(x: jax.Array, depthwise_kernel: jax.Array, strides: tuple, pad: str,
+               data_format: str, dilation: tuple, rank: int) -> jax.Array:
+    # (spatial..., in, multiplier) -> (spatial..., 1, in * multiplier): output
+    # channel i * multiplier + m is input channel i through filter m.
+    shape = depthwise_kernel.shape
+    kernel = jnp.reshape(depthwise_kernel, shape[:rank] + (1, shape[rank] * shape[rank + 1]))
+    return _conv(x, kernel, strides, pad, data_format, dilation, rank, groups=shape[rank])
+
+
+def _separable_nd(x: Any, depthwise_kernel: Any, pointwise_kernel: Any, strides: Any,
+                  padding: str, data_format: str | None, dilation_rate: Any, rank: int,
+                  fn: str) -> jax.Array:
+    data_format = normalize_data_format(data_format)
+    pad = _padding_arg(padding, fn)
+    x, depthwise_kernel = _conv_operands(x, depthwise_kernel, rank, fn)
+    out = _depthwise(x, depthwise_kernel, _int_tuple(strides, rank, fn, "strides"), pad,
+                     data_format, _int_tuple(dilation_rate, rank, fn, "dilation_rate"), rank)
+    if pointwise_kernel is None:
+        return out
+    out, pointwise_kernel = _conv_operands(out, pointwise_kernel, rank, fn)
+    return _conv(out, pointwise_kernel, (1,) * rank, "VALID", data_format, (1,) * rank, rank)
+
+
+def separable_conv1d(x: Any, depthwise_kernel: Any, pointwise_kernel: Any, strides: int = 1,
+                     padding: str = "valid", data_format: str | None = None,
+                     dilation_rate: int = 1) -> jax.Array:
+    """1-D separable convolution: a depthwise convolution, then a pointwise (1x1) one.
+
+    # Arguments
+        x: 3-D input.
+        depthwise_kernel: `(kernel_size, in_channels, depth_multiplier)`.
+        pointwise_kernel: `(1, in_channels * depth_multiplier, filters)`.
+        strides: an int.
+        padding: `'valid'` or `'same'`.
+        data_format: `'channels_last'` or `'channels_first'`; None means
+            `image_data_format()`.
+        dilation_rate: an int.
+
+    # Raises
+        ValueError: for a bad `padding` or `data_format`.
+    """
+    return _separable_nd(x, depthwise_kernel, pointwise_kernel, strides, padding, data_format,
+                         dilation_rate, 1, "separable_conv1d")
+
+
+def separable_conv2d(x: Any, depthwise_kernel: Any, pointwise_kernel: Any,
+                     strides: Sequence[int] = (1, 1), padding: str = "valid",
+                     data_format: str | None = None,
+                     dilation_rate: Sequence[int] = (1, 1)) -> jax.Array:
+    """2-D separable convolution: a depthwise convolution, then a pointwise (1x1) one.
+
+    # Arguments
+        x: 4-D input.
+        depthwise_kernel: `(kernel_rows, kernel_cols, in_channels, depth_multiplier)`.
+        pointwise_kernel: `(1, 1, in_channels * depth_multiplier, filters)`.
+        strides: 2 ints (or one int).
+        padding: `'valid'` or `'same'`.
+        data_format: `'channels_last'` or `'channels_first'`; None means
+            `image_data_format()`.
+        dilation_rate: 2 ints (or one int).
+
+    # Raises
+        ValueError: for a bad `padding` or `data_format`.
+    """
+    return _separable_nd(x, depthwise_kernel, pointwise_kernel, strides, padding, data_format,
+                         dilation_rate, 2, "separable_conv2d")
+
+
+def depthwise_conv2d(x: Any, depthwise_kernel: Any, strides: Sequence[int] = (1, 1),
+                     padding: str = "valid", data_format: str | None = None,
+                     dilation_rate: Sequence[int] = (1, 1)) -> jax.Array:
+    """2-D depthwise convolution: each input channel convolved with its own filters.
+
+    # Arguments
+        x: 4-D input.
+        depthwise_kernel: `(kernel_rows, kernel_cols, in_channels, depth_multiplier)`;
+            output channel `i * depth_multiplier + m` is channel `i` through filter `m`.
+        strides: 2 ints (or one int).
+        padding: `'valid'` or `'same'`.
+        data_format: `'channels_last'` or `'channels_first'`; None means
+            `image_data_format()`.
+        dilation_rate: 2 ints (or one int).
+
+    # Raises
+        ValueError: for a bad `padding` or `data_format`.
+    """
+    return _separable_nd(x, depthwise_kernel, None, strides, padding, data_format,
+                         dilation_rate, 2, "depthwise_conv2d")
+
+
+def _pool_nd(x: Any, pool_size: Any, strides: Any, padding: str, data_format: str | None,
+             pool_mode: str, rank: int, fn: str) -> jax.Array:
+    data_format = normalize_data_format(data_format)
+    pad = _padding_arg(padding, fn)
+    pool_size = _int_tuple(pool_size, rank, fn, "pool_size")
+    strides = _int_tuple(strides, rank, fn, "strides")
+    if pool_mode not in ("max", "avg"):
+        raise ValueError(f"{fn}: `pool_mode` must be 'max' or 'avg', got {pool_mode!r}")
+    x = jnp.asarray(_arr(x))
+    if x.ndim != rank + 2:
+        raise ValueError(f"{fn}: expected a {rank + 2}-D input, got shape {x.shape}")
+    if data_format == "channels_first":
+        window, steps = (1, 1) + pool_size, (1, 1) + strides
+    else:
+        window, steps = (1,) + pool_size + (1,), (1,) + strides + (1,)
+    if pool_mode == "avg" and not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(floatx())
+    return _pool(x, window, steps, pad, pool_mode)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
+def _pool(x: jax.Array, window: tuple, steps: tuple, pad: str, pool_mode: str) -> jax.Array:
+    # Python-scalar initial values, so that jax sees the monoid and can differentiate.
+    if pool_mode == "max":
+        if jnp.issubdtype(x.dtype, jnp.floating):
+            init = -np.inf
+        else:
+            init = int(jnp.iinfo(x.dtype).min)
+        return jax.lax.reduce_window(x, init, jax.lax.max, window, steps, pad)
+    zero = 0.0
+    total = jax.lax.reduce_window(x, zero, jax.lax.add, window, steps, pad)
+    if pad == "VALID":
+        return total / np.prod(window)
+    # 'same': the average is over the window's positions inside the input.
+    ones_shape = tuple(d if w > 1 or s > 1 else 1
+                       for d, w, s in zip(x.shape, window, steps, strict=True))
+    count = jax.lax.reduce_window(jnp.ones(ones_shape, x.dtype), zero, jax.lax.add,
+                                  window, steps, pad)
+    return total / count
+
+
+def pool2d(x: Any, pool_size: Sequence[int], strides: Sequence[int] = (1, 1),
+           padding: str = "valid", data_format: str | None = None,
+           pool_mode: str = "max") -> jax.Array:
+    """2-D max or average pooling.
+
+    # Arguments
+        x: 4-D input.
+        pool_size: 2 ints.
+        strides: 2 ints.
+        padding: `'valid'` or `'same'` (average pooling then divides by the
+            number of window positions inside the input).
+        data_format: `'channels_last'` or `'channels_first'`; None means
+            `image_data_format()`.
+        pool_mode: `'max'` or `'avg'`.
+
+    # Raises
+        ValueError: for a bad `padding`, `data_format` or `pool_mode`.
+    """
+    return _pool_nd(x, pool_size, strides, padding, data_format, pool_mode, 2, "pool2d")
+
+
+def pool3d(x: Any, pool_size: Sequence[int], strides: Sequence[int] = (1, 1, 1),
+           padding: str = "valid", data_format: str | None = None,
+           pool_mode: str = "max") -> jax.Array:
+    """3-D max or average pooling (arguments as `pool2d`, with 3 ints).
+
+    # Raises
+        ValueError: for a bad `padding`, `data_format` or `pool_mode`.
+    """
+    return _pool_nd(x, pool_size, strides, padding, data_format, pool_mode, 3, "pool3d")
+
+
+def bias_add(x: Any, bias: Any, data_format: str | None = None) -> jax.Array:
+    """Adds a bias to `x`, along the channels axis of `data_format`.
+
+    # Arguments
+        x: input array.
+        bias: a vector (one value per channel) or an array of `ndim(x) - 1`
+            axes (one value per position and channel, given in channels_last
+            order; for channels_first inputs it is reshaped, as Keras 2.2.4
+            does, to `(channels, spatial...)`).
+        data_format: `'channels_last'` or `'channels_first'`; None means
+            `image_data_format()`. Used for 3-D, 4-D and 5-D inputs.
+
+    # Raises
+        ValueError: for a bad `data_format` or a bias of the wrong rank.
+    """
+    data_format = normalize_data_format(data_format)
+    x = jnp.asarray(_arr(x))
+    bias = jnp.asarray(_arr(bias))
+    if bias.ndim != 1 and bias.ndim != x.ndim - 1:
+        raise ValueError(
+            f"bias_add: unexpected bias dimensions {bias.ndim}, expected 1 or "
+            f"{x.ndim - 1} (ndim(x) - 1)")
+    if x.ndim not in (3, 4, 5):
+        return x + bias
+    shape = (1,) * (x.ndim - 1) + bias.shape[-1:] if bias.ndim == 1 else (1,) + bias.shape
+    if data_format == "channels_first":
+        shape = shape[:1] + shape[-1:] + shape[1:-1]
+    return x + jnp.reshape(bias, shape)
+
+
+def local_conv1d(inputs: Any, kernel: Any, kernel_size: Sequence[int], strides: Sequence[int],
+                 data_format: str | None = None) -> jax.Array:
+    """1-D convolution with weights not shared between positions.
+
+    # Arguments
+        inputs: `(samples, steps, channels)` (channels_last) or
+            `(samples, channels, steps)` (channels_first).
+        kernel: `(output_length, kernel_size * channels, filters)`; each window
+            is flattened as `(kernel_size, channels)` (channels_first:
+            `(channels, kernel_size)`).
+        kernel_size: a tuple of one int.
+        strides: a tuple of one int.
+        data_format: `'channels_last'` or `'channels_first'`; None means
+            `image_data_format()`.
+
+    # Returns
+        `(samples, output_length, filters)`, or `(samples, filters, output_length)`
+        for channels_first.
+
+    # Raises
+        ValueError: for a bad `data_format`.
+    """
+    data_format = normalize_data_format(data_format)
+    (k,) = _int_tuple(kernel_size, 1, "local_conv1d", "kernel_size")
+    (stride,) = _int_tuple(strides, 1, "local_conv1d", "strides")
+    x = jnp.asarray(_arr(inputs))
+    kernel = jnp.asarray(_arr(kernel))
+    length = kernel.shape[0]
+    idx = (np.arange(length) * stride)[:, None] + np.arange(k)[None, :]
+    if data_format == "channels_first":
+        patches = jnp.moveaxis(x[:, :, idx], 1, 3)  # (samples, length, channels, k)
+    else:
+        patches = x[:, idx, :]  # (samples, length, k, channels)
+    patches = jnp.reshape(patches, patches.shape[:2] + (-1,))
+    out = jnp.einsum("blf,lfo->blo", patches, kernel)
+    return jnp.swapaxes(out, 1, 2) if data_format == "channels_first" else out
+
+
+def local_conv2d(inputs: Any, kernel: Any, kernel_size: Sequence[int], strides: Sequence[int],
+                 output_shape: Sequence[int], data_format: str | None = None) -> jax.Array:
+    """2-D convolution with weights not shared between positions.
+
+    # Arguments
+        inputs: 4-D input in `data_format`.
+        kernel: `(output_rows * output_cols, kernel_rows * kernel_cols * channels,
+            filters)`; window `(i, j)` uses row `i * output_cols + j`, flattened as
+            `(kernel_rows, kernel_cols, channels)` for channels_last and
+            `(channels, kernel_rows, kernel_cols)` for channels_first.
+        kernel_size: 2 ints.
+        strides: 2 ints.
+        output_shape: `(output_rows, output_cols)`.
+        data_format: `'channels_last'` or `'channels_first'`; None means
+            `image_data_format()`.
+
+    # Returns
+        `(samples, output_rows, output_cols, filters)`, or
+        `(samples, filters, output_rows, output_cols)` for channels_first.
+
+    # Raises
+        ValueError: for a bad `data_format`.
+    """
+    data_format = normalize_data_format(data_format)
+    kh, kw = _int_tuple(kernel_size, 2, "local_conv2d", "kernel_size")
+    sr, sc = _int_tuple(strides, 2, "local_conv2d", "strides")
+    rows, cols = _int_tuple(output_shape, 2, "local_conv2d", "output_shape")
+    x = jnp.asarray(_arr(inputs))
+    kernel = jnp.asarray(_arr(kernel))
+    ri = ((np.arange(rows) * sr)[:, None] + np.arange(kh)[None, :])[:, None, :, None]
+    ci = ((np.arange(cols) * sc)[:, None] + np.arange(kw)[None, :])[None, :, None, :]
+    if data_format == "channels_first":
+        patches = x[:, :, ri, ci]  # (samples, channels, rows, cols, kh, kw)
+        patches = jnp.moveaxis(patches, 1, 3)  # (samples, rows, cols, channels, kh, kw)
+    else:
+        patches = x[:, ri, ci, :]  # (samples, rows, cols, kh, kw, channels)
+    patches = jnp.reshape(patches, (x.shape[0], rows * cols, -1))
+    out = jnp.einsum("bpf,pfo->bpo", patches, kernel)
+    out = jnp.reshape(out, (x.shape[0], rows, cols, -1))
+    return jnp.moveaxis(out, 3, 1) if data_format == "channels_first" else out
+
+
 def clear_session() -> None:
-    """Resets the layer-name counters, as Keras 2's `clear_session` does."""
+    """Resets the layer-name counters and the learning phase, as Keras 2's `clear_session` does."""
+    global _LEARNING_PHASE
     from jeras.utils.generic_utils import reset_uids
     reset_uids()
+    _LEARNING_PHASE = None
+    _LEARNING_PHASE_TENSOR.clear()
+
+
+# The Keras 2 programming model: graph inputs, the learning phase, updates,
+# functions and gradients of the graph.
+
+_LEARNING_PHASE: int | None = None
+_LEARNING_PHASE_TENSOR: list = []
+
+
+def placeholder(shape: Sequence | None = None, ndim: int | None = None,
+                dtype: str | None = None, sparse: bool = False,
+                name: str | None = None) -> Any:
+    """Returns a graph input tensor (what `Input(batch_shape=shape)` returns).
+
+    # Arguments
+        shape: the full shape, batch axis included, None for unknown dims.
+        ndim: the number of axes, all unknown, instead of `shape`.
+        dtype: defaults to `floatx()`.
+        sparse: must be False.
+        name: the input's name.
+
+    # Raises
+        ValueError: without `shape` or `ndim`, or with `sparse=True`.
+    """
+    from jeras.engine.input_layer import Input
+    if shape is None:
+        if ndim is None:
+            raise ValueError("placeholder: give `shape` or `ndim`")
+        shape = (None,) * int(ndim)
+    return Input(batch_shape=tuple(shape), dtype=dtype or floatx(), sparse=sparse, name=name)
+
+
+def is_keras_tensor(x: Any) -> bool:
+    """Whether `x` is a tensor of the graph (from `Input`, a layer call or a `K.*` function).
+
+    # Raises
+        ValueError: when `x` is not a tensor or variable at all, as in Keras 2.
+    """
+    if not (_is_symbolic(x) or isinstance(x, (Variable, jax.Array, np.ndarray))):
+        raise ValueError(f"Unexpectedly found an instance of type `{type(x)}`. "
+                         "Expected a symbolic tensor instance.")
+    return _is_symbolic(x)
+
+
+def is_placeholder(x: Any) -> bool:
+    """Whether `x` is a graph input (from `placeholder` or `Input`)."""
+    from jeras.engine.input_layer import InputLayer
+    return _is_symbolic(x) and isinstance(x._keras_history[0], InputLayer)
+
+
+def learning_phase() -> Any:
+    """The learning phase: 1 in training, 0 in inference.
+
+    Inside a running layer it is that step's phase, a Python int; after
+    `set_learning_phase(value)` it is `value`; otherwise it is a graph
+    input to feed to a `K.function` (its last input, by Keras 2 habit).
+    """
+    scope = current_scope()
+    if scope is not None:
+        return int(scope.training)
+    if _LEARNING_PHASE is not None:
+        return _LEARNING_PHASE
+    if not _LEARNING_PHASE_TENSOR:
+        _LEARNING_PHASE_TENSOR.append(placeholder(shape=(), dtype="int32",
+                                                  name="keras_learning_phase"))
+    return _LEARNING_PHASE_TENSOR[0]
+
+
+def set_learning_phase(value: int) -> None:
+    """Fixes the learning phase to 0 (inference) or 1 (training).
+
+    # Raises
+        ValueError: for any other value.
+    """
+    global _LEARNING_PHASE
+    if value not in (0, 1):
+        raise ValueError(f"set_learning_phase: expected 0 or 1, got {value!r}")
+    _LEARNING_PHASE = int(value)
+
+
+def _learning_phase_tensor(x: Any) -> bool:
+    return bool(_LEARNING_PHASE_TENSOR) and x is _LEARNING_PHASE_TENSOR[0]
+
+
+def in_train_phase(x: Any, alt: Any, training: Any = None) -> Any:
+    """Returns `x` in the training phase and `alt` otherwise.
+
+    # Arguments
+        x: what to return in training (a tensor, or a callable returning one).
+        alt: what to return in inference (likewise).
+        training: a Python bool or int, or None for `learning_phase()`.
+    """
+    if training is None:
+        training = learning_phase()
+    if _is_symbolic(training):
+        if not _learning_phase_tensor(training):
+            raise ValueError("in_train_phase: `training` must be a bool, an int or the "
+                             "learning phase, got a graph tensor")
+        x, alt = (x() if callable(x) else x), (alt() if callable(alt) else alt)
+        from jeras.engine import symbolic
+        return symbolic.op(_by_phase, (x, alt), {}, name="in_train_phase")
+    chosen = x if training else alt
+    return chosen() if callable(chosen) else chosen
+
+
+def _by_phase(x: Any, alt: Any) -> Any:
+    scope = current_scope()
+    return x if scope is not None and scope.training else alt
+
+
+def in_test_phase(x: Any, alt: Any, training: Any = None) -> Any:
+    """Returns `x` in inference and `alt` in training (see `in_train_phase`)."""
+    return in_train_phase(alt, x, training=training)
+
+
+def update(x: Variable, new_x: Any) -> Any:
+    """Sets `x` to `new_x`.
+
+    Inside a running layer the update is recorded and takes effect as the
+    step's new state; on graph tensors it returns the pair for a
+    `K.function`'s `updates`; otherwise it assigns at once.
+
+    # Raises
+        TypeError: when `x` is not a `Variable`.
+    """
+    if not isinstance(x, Variable):
+        raise TypeError(f"update: expected a Variable as `x`, got {type(x).__name__}")
+    scope = current_scope()
+    if scope is not None and not _is_symbolic(new_x):
+        scope.updates[id(x)] = (x, _arr(new_x))
+        return new_x
+    if _is_symbolic(new_x):
+        return (x, new_x)
+    x.assign(np.asarray(_arr(new_x)))
+    return x
+
+
+def update_add(x: Variable, increment: Any) -> Any:
+    """Adds `increment` to `x` (see `update`)."""
+    return update(x, x + increment)
+
+
+def update_sub(x: Variable, decrement: Any) -> Any:
+    """Subtracts `decrement` from `x` (see `update`)."""
+    return update(x, x - decrement)
+
+
+def moving_average_update(x: Variable, value: Any, momentum: float) -> Any:
+    """Moves `x` towards `value`: `x * momentum + value * (1 - momentum)` (see `update`)."""
+    return update(x, x * momentum + value * (1.0 - momentum))
+
+
+def function(inputs: Sequence, outputs: Sequence, updates: Sequence | None = None,
+             **kwargs: Any) -> Any:
+    """Compiles the graph from `inputs` to `outputs` into a function of numpy arrays.
+
+    # Arguments
+        inputs: graph inputs (`Input`, `placeholder`, `learning_phase()`).
+        outputs: graph tensors computed from them.
+        updates: `(variable, new_value)` pairs (or `K.update` results) applied
+            after each call.
+
+    # Returns
+        A callable taking a list of arrays, one per input, and returning the
+        list of output arrays.
+    """
+    from jeras.engine import symbolic
+    kwargs.pop("name", None)
+    if kwargs:
+        raise TypeError(f"function: unexpected keyword argument(s) {sorted(kwargs)}")
+    return symbolic.Function(inputs, outputs, updates or [])
+
+
+def gradients(loss: Any, variables: Any) -> list:
+    """The gradients of `loss` (summed if not a scalar) with respect to `variables`.
+
+    # Arguments
+        loss: a graph tensor.
+        variables: a variable or graph input, or a list of them.
+
+    # Returns
+        A list of graph tensors, one per variable.
+    """
+    from jeras.engine import symbolic
+    return symbolic.gradients(loss, variables)
+
+
+def _dispatch(fn: Callable) -> Callable:
+    """`fn` written for arrays; called on graph tensors it records a node (`engine.symbolic`)."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if builtins.any(_is_symbolic(leaf) for leaf in jax.tree.leaves(
+                (args, kwargs), is_leaf=lambda v: _is_symbolic(v) or isinstance(v, Variable))):
+            from jeras.engine import symbolic
+            return symbolic.op(fn, args, kwargs, name=fn.__name__)
+        return fn(*args, **kwargs)
+
+    wrapper.__wrapped_array_fn__ = fn  # type: ignore[attr-defined]
+    return wrapper
+
+
+def dispatch_module(namespace: dict, skip: Sequence[str] = ()) -> None:
+    """Makes every public function defined in a module accept graph tensors.
+
+    # Arguments
+        namespace: the module's `globals()`.
+        skip: names that handle graph tensors themselves or only run on the host.
+    """
+    module = namespace["__name__"]
+    for name, value in list(namespace.items()):
+        if (name.startswith("_") or name in skip or isinstance(value, type)
+                or not callable(value) or getattr(value, "__module__", None) != module
+                or hasattr(value, "__wrapped_array_fn__")):
+            continue
+        namespace[name] = _dispatch(value)
+
+
+dispatch_module(globals(), skip=(
+    "epsilon", "set_epsilon", "floatx", "set_floatx", "image_data_format",
+    "set_image_data_format", "backend", "variable", "is_variable", "get_value",
+    "batch_get_value", "set_value", "batch_set_value", "eval", "zeros", "ones", "int_shape",
+    "ndim", "dtype", "count_params", "random_seed", "rng_key", "np_random", "clear_session",
+    "placeholder", "is_keras_tensor", "is_placeholder", "learning_phase", "set_learning_phase",
+    "in_train_phase", "in_test_phase", "update", "update_add", "update_sub",
+    "moving_average_update", "function", "gradients", "dispatch_module", "current_scope",
+    "cast_to_floatx", "get_uid", "reset_uids", "manual_variable_initialization",
+    "name_scope", "is_sparse", "get_session", "set_session"))

@@ -22,7 +22,7 @@ from jeras.utils.generic_utils import get_object, serialize_keras_object
 
 def _as_float(y_pred: ArrayLike) -> jax.Array:
     """`y_pred` as an array, cast to `K.floatx()` unless it already holds floats."""
-    y_pred = jnp.asarray(y_pred)
+    y_pred = jnp.asarray(K._arr(y_pred))
     if not jnp.issubdtype(y_pred.dtype, jnp.floating):
         y_pred = y_pred.astype(K.floatx())
     return y_pred
@@ -37,7 +37,7 @@ def _dense_pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[jax.Array, jax.Ar
     broadcast to `(batch, batch)`.
     """
     y_pred = _as_float(y_pred)
-    y_true = jnp.asarray(y_true).astype(y_pred.dtype)
+    y_true = jnp.asarray(K._arr(y_true)).astype(y_pred.dtype)
     if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
         y_true = y_true[..., None]
     return y_true, y_pred
@@ -51,7 +51,7 @@ def _class_ids(y_true: ArrayLike, y_pred: jax.Array) -> jax.Array:
     # Raises
         ValueError: if the number of ids is not the number of rows.
     """
-    y_true = jnp.asarray(y_true)
+    y_true = jnp.asarray(K._arr(y_true))
     rows = y_pred.shape[:-1]
     if y_true.size != math.prod(rows):
         raise ValueError(
@@ -326,6 +326,9 @@ def cosine_proximity(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     y_pred = K.l2_normalize(y_pred, axis=-1)
     return -jnp.sum(y_true * y_pred, axis=-1)
 
+
+# Losses applied to graph tensors (a VAE's reconstruction term) record graph nodes.
+K.dispatch_module(globals())
 
 # Aliases: the same function objects, so identity checks (the engine's
 # resolution of 'acc') hold whichever name the user picked.

@@ -2,7 +2,6 @@
 and `clone_model`."""
 from __future__ import annotations
 
-import copyreg
 from typing import Any
 
 from jeras.engine.base_layer import SymbolicTensor
@@ -11,7 +10,6 @@ from jeras.engine.sequential import Sequential
 from jeras.engine.training import Model
 from jeras.saving import load_model, model_from_config, model_from_json, save_model
 from jeras.saving.model_config import model_from_yaml
-from jeras.saving.pickling import pickle_model, unpickle_model
 from jeras.utils.generic_utils import to_list
 
 
@@ -125,15 +123,6 @@ def clone_model(model: Model, input_tensors: Any = None) -> Model:
         return _clone_sequential_model(model, input_tensors=input_tensors)
     return _clone_functional_model(model, input_tensors=input_tensors)
 
-
-def _reduce_model(model: Model) -> tuple:
-    return unpickle_model, (pickle_model(model),)
-
-
-# `pickle.dumps(model)` for the two model classes, until Network has a
-# `__reduce__` of its own (which would also cover user subclasses).
-copyreg.pickle(Model, _reduce_model)
-copyreg.pickle(Sequential, _reduce_model)
 
 __all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_config",
            "model_from_json", "model_from_yaml", "save_model"]

@@ -273,3 +273,65 @@ def test_live_functional_round_trip_with_tf_keras(tmp_path):
     back = load_model(str(tmp_path / "theirs.h5"))
     for got, want in zip(back.predict([xa, xb]), model.predict([xa, xb])):
         np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_vae_with_add_loss_trains_on_the_loss_of_its_graph_tensors():
+    from jeras import backend as K
+    from jeras import losses
+    rng = np.random.RandomState(0)
+    x = Input(shape=(6,))
+    h = Dense(8, activation="relu")(x)
+    z_mean, z_log_var = Dense(2)(h), Dense(2)(h)
+
+    def sampling(args):
+        mean, log_var = args
+        eps = K.random_normal(shape=(K.shape(mean)[0], K.int_shape(mean)[1]))
+        return mean + K.exp(0.5 * log_var) * eps
+
+    z = Lambda(sampling, output_shape=(2,))([z_mean, z_log_var])
+    decoded = Dense(6, activation="sigmoid")(z)
+    vae = Model(x, decoded)
+    kl = -0.5 * K.sum(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var), axis=-1)
+    vae.add_loss(K.mean(losses.binary_crossentropy(x, decoded) * 6 + kl))
+    assert len(vae.losses) == 1
+    vae.compile(optimizer="adam")
+    data = (rng.rand(128, 6) > 0.5).astype("float32")
+    # The loss of the mean code, computed in numpy from the model's weights.
+    encoder = Model(x, [z_mean, z_log_var])
+    decoder_weights = vae.layers[-1].get_weights()
+
+    def numpy_loss(mean, log_var, out):
+        p = np.clip(out, 1e-7, 1 - 1e-7)
+        bce = -(data * np.log(p) + (1 - data) * np.log(1 - p)).mean(-1) * 6
+        return np.mean(bce - 0.5 * (1 + log_var - mean ** 2 - np.exp(log_var)).sum(-1))
+
+    mean, log_var = encoder.predict(data)
+    w, b = decoder_weights
+    before = numpy_loss(mean, log_var, 1 / (1 + np.exp(-(mean @ w + b))))
+    history = vae.fit(data, epochs=15, batch_size=32, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    mean, log_var = encoder.predict(data)
+    w, b = vae.layers[-1].get_weights()
+    after = numpy_loss(mean, log_var, 1 / (1 + np.exp(-(mean @ w + b))))
+    assert after < before
+
+
+def test_graph_details_keras_2_2_4_accepts():
+    from jeras import backend as K
+    from jeras.layers import Reshape
+    x = Input((None, 6))
+    y = Reshape((-1, 3))(x)
+    assert K.int_shape(y) == (None, None, 3)
+    assert Model(x, y).predict(np.zeros((2, 4, 6), "float32")).shape == (2, 8, 3)
+    inner = Sequential([Dense(3)])
+    seq = Input((5, 4))
+    assert K.int_shape(inner(seq)) == (None, 5, 3)
+    a, b = Input((3,), name="used"), Input((2,), name="unused")
+    config = Model([a, b], Dense(1)(a)).get_config()
+    assert [ref[0] for ref in config["input_layers"]] == ["used", "unused"]
+    c, d = Input((3,)), Input((3,))
+    both = Lambda(lambda t: t[0] + t[1], mask=lambda t, m: [None, None])([c, d])
+    model = Model([c, d], both)
+    model.compile("sgd", "mse")
+    ones = np.ones((4, 3), "float32")
+    np.testing.assert_allclose(model.evaluate([ones, ones], 2 * ones, verbose=0), 0.0)

@@ -1,13 +1,23 @@
-"""The Layer base class (configuration plus a pure `call`) and the graph's nodes.
+"""The Layer base class, its weight variables, and the graph's nodes.
 
-A layer holds its configuration and, between training steps, a host-side
-reference to its current weight arrays (what `get_weights` returns). During
-`fit` the authoritative arrays live in the model's train state; the model
-writes them back into its layers when a step sequence ends, the way Keras 3's
+A layer holds its configuration and its weights as `Variable`s with identity
+(`self.kernel`), whose values sit in the layer between training steps (what
+`get_weights` returns). During `fit` the authoritative arrays live in the
+model's train state; a compiled step binds every variable to its traced
+value while a layer's `call` runs (`backend.StateScope`), and the model writes
+the arrays back into its layers when a step sequence ends, the way Keras 3's
 JAX trainer syncs its variables.
+
+Layers come with one of two `call` signatures. jeras's built-in layers write
+`call(self, params, inputs, *, training, rng)`, a pure function of a dict of
+weight arrays; Keras 2 layers write `call(self, inputs, **kwargs)` and read
+their weights from `self`. Both run under the same scope, so `add_loss`,
+`K.update` and random draws behave the same in either.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,9 +29,56 @@ from jeras import backend as K
 from jeras import constraints as constraints_module
 from jeras import initializers as initializers_module
 from jeras import regularizers as regularizers_module
+from jeras.engine.input_spec import InputSpec as InputSpec
 from jeras.utils.generic_utils import get_uid, has_arg, to_snake_case
 
 Shape = tuple
+
+
+class LayerVariable(K.Variable):
+    """A layer's weight: a `Variable` whose value is the layer's stored array.
+
+    Its facts (short name, shape, trainable flag, regularizer, constraint)
+    come from the layer's `WeightSpec`; its name is Keras 2's, `dense_1/kernel:0`.
+    """
+
+    def __init__(self, layer: Layer, index: int):
+        self._layer = layer
+        self._index = index
+        self._dtype = None
+
+    @property
+    def spec(self) -> WeightSpec:
+        return self._layer._specs[self._index]
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"{self._layer.name}/{self.spec.name}:0"
+
+    @property
+    def trainable(self) -> bool:  # type: ignore[override]
+        return self.spec.trainable
+
+    @property
+    def constraint(self) -> Any:  # type: ignore[override]
+        return self.spec.constraint
+
+    @property
+    def regularizer(self) -> Any:  # type: ignore[override]
+        return self.spec.regularizer
+
+    def _read(self) -> Any:
+        return self._layer._values[self._index]
+
+    def _write(self, value: np.ndarray) -> None:
+        old = self._layer._values[self._index]
+        if tuple(np.shape(value)) != tuple(old.shape):
+            raise ValueError(f"Variable {self.name}: cannot assign a value of shape "
+                             f"{tuple(np.shape(value))} to a variable of shape {tuple(old.shape)}")
+        self._layer._values[self._index] = jnp.asarray(value, dtype=old.dtype)
+
+    def assign(self, value: Any) -> None:
+        self._write(np.asarray(value))
 
 
 class WeightSpec:
@@ -103,13 +160,20 @@ class Layer:
         self._values: list[jax.Array] = []
         self._initial_weights = weights
         self._inbound_nodes: list = []
+        self._losses: list = []
+        self._updates: list = []
+        self.input_spec: Any = None
+        if not _native_call(type(self)):
+            # A Keras 2 layer may draw random numbers in `call` (K.dropout,
+            # K.random_normal); it gets a key of its own in every step.
+            self.uses_rng = True
 
     # Building.
 
-    def add_weight(self, name: str, shape: Sequence[int], dtype: str | None = None,
-                   initializer: Any = None, regularizer: Any = None, trainable: bool = True,
-                   constraint: Any = None) -> jax.Array:
-        """Creates a weight, records it in the layer's weight order and returns its value.
+    def add_weight(self, name: str | None = None, shape: Sequence[int] | None = None,
+                   dtype: str | None = None, initializer: Any = None, regularizer: Any = None,
+                   trainable: bool = True, constraint: Any = None) -> LayerVariable:
+        """Creates a weight, records it in the layer's weight order and returns it.
 
         # Arguments
             name: the weight's short name (`'kernel'`, `'bias'`).
@@ -119,7 +183,21 @@ class Layer:
             regularizer: anything `regularizers.get` takes.
             trainable: whether the optimizer updates it.
             constraint: anything `constraints.get` takes.
+
+        # Returns
+            The weight's `Variable`: in `call`, `K.dot(inputs, self.kernel)` reads its
+            value in the running step.
+
+        # Raises
+            ValueError: when called from `call` (weights are created in `build`),
+                or without a shape.
         """
+        if K.current_scope() is not None:
+            raise ValueError(f"Layer {self.name!r}: add_weight({name!r}) was called while the "
+                             "layer runs (from `call`); create weights in `build(input_shape)`")
+        if shape is None:
+            raise ValueError(f"Layer {self.name!r}: add_weight({name!r}) needs a `shape`")
+        name = name or f"weight_{len(self._specs)}"
         init = initializers_module.get(initializer or "glorot_uniform")
         dtype = dtype or self.dtype
         value = jnp.asarray(init(tuple(shape), dtype=dtype), dtype=dtype)
@@ -127,9 +205,10 @@ class Layer:
                                       regularizers_module.get(regularizer),
                                       constraints_module.get(constraint)))
         self._values.append(value)
-        return value
+        return self.variables[-1]
 
-    def add_state(self, name: str, shape: Sequence[int], dtype: str | None = None) -> jax.Array:
+    def add_state(self, name: str, shape: Sequence[int],
+                  dtype: str | None = None) -> LayerVariable:
         """Creates a value carried from batch to batch (zeros at first), outside the weights.
 
         # Arguments
@@ -141,7 +220,29 @@ class Layer:
         value = jnp.zeros(tuple(shape), dtype)
         self._specs.append(WeightSpec(name, shape, False, None, None, state=True))
         self._values.append(value)
-        return value
+        return self.variables[-1]
+
+    def __getattr__(self, name: str) -> Any:
+        # Keras 2 code reads a built-in layer's weights by name (`dense.kernel`,
+        # `bn.moving_mean`), as attributes its `build` set.
+        attr = getattr(type(self), name, None)
+        if isinstance(attr, property):
+            return attr.fget(self)
+        specs = self.__dict__.get("_specs")
+        if specs and not name.startswith("_"):
+            for i, spec in enumerate(specs):
+                if spec.name == name and not spec.state:
+                    return self.variables[i]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def variables(self) -> list[LayerVariable]:
+        """One `Variable` per entry of the layer's weight order, the same objects every time."""
+        made = self.__dict__.setdefault("_variable_objects", [])
+        while len(made) < len(self._specs):
+            made.append(LayerVariable(self, len(made)))
+        del made[len(self._specs):]
+        return list(made)
 
     def _state_indices(self) -> list[int]:
         return [i for i, s in enumerate(self._specs) if s.state]
@@ -161,6 +262,12 @@ class Layer:
         `input_shape` is a list of shapes for a layer called on several tensors;
         the result is a list of shapes for a layer with several outputs.
         """
+        input_shape = self._build_once(input_shape)
+        out = self.compute_output_shape(input_shape)
+        self.output_shape = [tuple(o) for o in out] if isinstance(out, list) else tuple(out)
+        return self.output_shape
+
+    def _build_once(self, input_shape: Shape | list) -> Shape | list:
         input_shape = ([tuple(s) for s in input_shape] if isinstance(input_shape, list)
                        else tuple(input_shape))
         if not self.built:
@@ -170,9 +277,7 @@ class Layer:
                 self.set_weights(self._initial_weights)
                 self._initial_weights = None
         self.input_shape = input_shape
-        out = self.compute_output_shape(input_shape)
-        self.output_shape = [tuple(o) for o in out] if isinstance(out, list) else tuple(out)
-        return self.output_shape
+        return input_shape
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
@@ -185,6 +290,9 @@ class Layer:
 
         Subclasses that consume a mask declare a keyword argument `mask`
         (the mask of their input, or None); `apply` passes it only to those.
+        Keras 2 layers write `call(self, inputs, **kwargs)` instead, reading
+        their weights from the variables `add_weight` returned; `apply`
+        passes them `training` and `mask` when their `call` takes them.
 
         # Arguments
             params: the layer's weights, by short name.
@@ -196,7 +304,8 @@ class Layer:
 
     def apply(self, values: Sequence[jax.Array], inputs: Any, *, training: bool = False,
               rng: jax.Array | None = None, mask: Any = None,
-              sample_mask: jax.Array | None = None) -> tuple[Any, list]:
+              sample_mask: jax.Array | None = None,
+              call_kwargs: dict | None = None) -> tuple[Any, list]:
         """Runs `call` on the weight list; returns `(outputs, new weight list)`.
 
         # Arguments
@@ -209,14 +318,34 @@ class Layer:
             sample_mask: which rows of the batch are real samples; the
                 epoch's short last batch is padded to full size, and layers
                 that compute batch statistics must skip the padding.
+            call_kwargs: further keyword arguments of a Keras 2 layer's `call`,
+                as given when it was called on graph tensors.
 
         Layers whose forward pass changes non-trainable state (moving
         statistics) override this to return updated values.
         """
         del sample_mask
-        params = {spec.name: v for spec, v in zip(self._specs, values)}
-        kwargs = {"mask": mask} if _takes_mask(self) else {}
-        return self.call(params, inputs, training=training, rng=rng, **kwargs), list(values)
+        variables = self.variables
+        values = list(values)
+        with K.StateScope({id(v): x for v, x in zip(variables, values)}, training=training,
+                          rng=rng) as scope:
+            if _native_call(type(self)):
+                params = {spec.name: v for spec, v in zip(self._specs, values)}
+                kwargs = {"mask": mask} if _takes_mask(self) else {}
+                outputs = self.call(params, inputs, training=training, rng=rng, **kwargs)
+            else:
+                kwargs = dict(call_kwargs or {})
+                if _takes_mask(self):
+                    kwargs.setdefault("mask", mask)
+                if has_arg(type(self).call, "training"):
+                    kwargs.setdefault("training", training)
+                outputs = self.call(inputs, **kwargs)
+        own = {id(v): i for i, v in enumerate(variables)}
+        for key, (_, value) in scope.updates.items():
+            if key in own:
+                values[own[key]] = jnp.asarray(value, values[own[key]].dtype)
+        scope.hand_up(keep=set(own))
+        return outputs, values
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """Returns the mask of the layer's output, given its input and input mask.
@@ -238,37 +367,198 @@ class Layer:
 
         On symbolic tensors (from `Input`) this records the call in the graph
         and returns symbolic outputs; on arrays it builds the layer if needed
-        and computes the outputs eagerly (inference mode).
+        and computes the outputs eagerly (inference mode, unless `training=True`).
 
         # Raises
-            TypeError: for a mix of symbolic and concrete inputs.
+            TypeError: for a mix of symbolic and concrete inputs, or a call
+                argument the layer's `call` does not take.
+            ValueError: when a Keras 2 layer's `call` fails on the inputs' shapes.
         """
         if "initial_state" in kwargs and kwargs["initial_state"] is not None:
             # Keras 2 passes initial states to an RNN as extra inputs of the same call.
             state = kwargs.pop("initial_state")
             inputs = [inputs] + list(state if isinstance(state, (list, tuple)) else [state])
-        kwargs.pop("training", None)
-        if kwargs:
+        kwargs.pop("initial_state", None)
+        training = kwargs.pop("training", None)
+        mask = kwargs.pop("mask", None)
+        native = _native_call(type(self))
+        if kwargs and (native or not all(has_arg(type(self).call, k, accept_all=True)
+                                         for k in kwargs)):
             raise TypeError(f"Layer {self.name!r}: unsupported call argument(s) {sorted(kwargs)}")
         flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         symbolic = [isinstance(t, SymbolicTensor) for t in flat]
+        many = isinstance(inputs, (list, tuple))
         if any(symbolic):
             if not all(symbolic):
                 raise TypeError(
                     f"Layer {self.name!r} was called with an input that is not a symbolic "
                     "tensor (from `Input()` or another layer's output); got "
                     f"{[type(t).__name__ for t in flat]}")
-            shapes = [t.shape for t in flat]
-            out = self.ensure_built(shapes if isinstance(inputs, (list, tuple)) else shapes[0])
-            multi = isinstance(out, list)
-            node = Node(self, flat, out if multi else [out])
-            return node.outputs if multi else node.outputs[0]
-        arrays = [jnp.asarray(t) for t in flat]
-        self.ensure_built([a.shape for a in arrays] if isinstance(inputs, (list, tuple))
-                          else arrays[0].shape)
-        outputs, _ = self.apply(self._values, arrays if isinstance(inputs, (list, tuple))
-                                else arrays[0], training=False)
+            shapes = [tuple(t.shape) for t in flat]
+            call_kwargs = dict(kwargs)
+            if training is not None:
+                call_kwargs["training"] = bool(training)
+            if native:
+                out = self.ensure_built(shapes if many else shapes[0])
+                multi = isinstance(out, list)
+                node = Node(self, flat, out if multi else [out], call_kwargs=call_kwargs)
+                return node.outputs if multi else node.outputs[0]
+            from jeras.engine import symbolic as symbolic_lib
+            self._build_once(shapes if many else shapes[0])
+            extra = {k: v for k, v in call_kwargs.items() if k != "training"}
+
+            def run(arrays: list) -> Any:
+                return self.apply(self._values, arrays if many else arrays[0],
+                                  training=bool(training), call_kwargs=extra or None)[0]
+
+            try:
+                tree, specs = symbolic_lib.infer_outputs(run, flat)
+            except Exception as e:
+                raise ValueError(f"Layer {self.name!r} ({type(self).__name__}): `call` failed "
+                                 f"on inputs of shape {shapes if many else shapes[0]}: "
+                                 f"{type(e).__name__}: {e}") from e
+            declared: Any = None
+            if type(self).compute_output_shape is not Layer.compute_output_shape:
+                try:
+                    declared = self.compute_output_shape(shapes if many else shapes[0])
+                except NotImplementedError:
+                    declared = None
+            declared = declared if isinstance(declared, list) else [declared]
+            shapes_out = [_merge_shape(s, d) for (s, _), d in
+                          zip(specs, declared if len(declared) == len(specs) else
+                              [None] * len(specs))]
+            node = Node(self, flat, shapes_out, call_kwargs=call_kwargs,
+                        dtypes=[d for _, d in specs])
+            self.output_shape = shapes_out if len(shapes_out) > 1 else shapes_out[0]
+            return jax.tree.unflatten(tree, node.outputs)
+        del mask
+        arrays = [jnp.asarray(K._arr(t)) for t in flat]
+        self.ensure_built([a.shape for a in arrays] if many else arrays[0].shape)
+        rng = K.rng_key() if training and self.uses_rng else None
+        outputs, _ = self.apply(self._values, arrays if many else arrays[0],
+                                training=bool(training), rng=rng,
+                                **({"call_kwargs": kwargs} if kwargs else {}))
         return outputs
+
+    # The graph: where the layer was called on symbolic tensors.
+
+    def _node(self, node_index: int, what: str) -> Node:
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name!r} is not connected, no {what}: call it on "
+                                 "a tensor from `Input()` first")
+        if not -len(self._inbound_nodes) <= node_index < len(self._inbound_nodes):
+            raise ValueError(f"Layer {self.name!r}: asked for node {node_index}, but the layer "
+                             f"has only {len(self._inbound_nodes)} inbound node(s)")
+        return self._inbound_nodes[node_index]
+
+    def _only_node(self, what: str) -> Node:
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(f"Layer {self.name!r} has multiple inbound nodes, hence the "
+                                 f"notion of \"layer {what}\" is ill-defined. Use "
+                                 f"`get_{what}_at(node_index)` instead.")
+        return self._node(0, what)
+
+    def get_input_at(self, node_index: int) -> Any:
+        """The input tensor(s) of the layer's call number `node_index`."""
+        inputs = self._node(node_index, "input").inputs
+        return inputs[0] if len(inputs) == 1 else list(inputs)
+
+    def get_output_at(self, node_index: int) -> Any:
+        """The output tensor(s) of the layer's call number `node_index`."""
+        outputs = self._node(node_index, "output").outputs
+        return outputs[0] if len(outputs) == 1 else list(outputs)
+
+    def get_input_shape_at(self, node_index: int) -> Any:
+        inputs = self._node(node_index, "input").inputs
+        return inputs[0].shape if len(inputs) == 1 else [t.shape for t in inputs]
+
+    def get_output_shape_at(self, node_index: int) -> Any:
+        outputs = self._node(node_index, "output").outputs
+        return outputs[0].shape if len(outputs) == 1 else [t.shape for t in outputs]
+
+    @property
+    def input(self) -> Any:
+        """The input tensor(s) of the layer's one call on graph tensors.
+
+        # Raises
+            AttributeError: when the layer was never called, or called more than once.
+        """
+        inputs = self._only_node("input").inputs
+        if not inputs:
+            return self._inbound_nodes[0].outputs[0]
+        return inputs[0] if len(inputs) == 1 else list(inputs)
+
+    @property
+    def output(self) -> Any:
+        """The output tensor(s) of the layer's one call on graph tensors.
+
+        # Raises
+            AttributeError: when the layer was never called, or called more than once.
+        """
+        outputs = self._only_node("output").outputs
+        return outputs[0] if len(outputs) == 1 else list(outputs)
+
+    # Losses and updates a layer adds.
+
+    def add_loss(self, losses: Any, inputs: Any = None) -> None:
+        """Adds loss terms to the layer (and to any model it is part of).
+
+        Called from `call`, the values are the running step's and join that
+        step's objective. Called on graph tensors (`K.mean(...)` of a model's
+        tensors, the VAE pattern), they are computed with the model's outputs
+        in every step.
+
+        # Arguments
+            losses: a tensor or a list of them; scalars or per-sample values
+                (summed after a mean over the batch).
+            inputs: accepted for Keras 2; losses are not tied to inputs here.
+        """
+        del inputs
+        items = losses if isinstance(losses, (list, tuple)) else [losses]
+        scope = K.current_scope()
+        for item in items:
+            if item is None:
+                continue
+            if scope is not None and not isinstance(item, SymbolicTensor):
+                scope.losses.append(item)
+            else:
+                self._losses.append(item)
+
+    @property
+    def losses(self) -> list:
+        """The loss terms added to the layer with `add_loss` outside `call`."""
+        return list(getattr(self, "_losses", []))
+
+    def add_update(self, updates: Any, inputs: Any = None) -> None:
+        """Adds state updates, `(variable, new_value)` pairs or `K.update(...)` results.
+
+        From `call` they are recorded in the running step, which returns them
+        as the variables' new values; outside it, they are kept in `updates`.
+
+        # Arguments
+            updates: an update or a list of them.
+            inputs: accepted for Keras 2.
+        """
+        del inputs
+        items = updates if isinstance(updates, list) else [updates]
+        scope = K.current_scope()
+        for item in items:
+            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], K.Variable):
+                if scope is not None:
+                    K.update(item[0], item[1])
+                else:
+                    self._updates.append(item)
+
+    @property
+    def updates(self) -> list:
+        """The updates added with `add_update` outside `call`."""
+        return list(getattr(self, "_updates", []))
+
+    def get_losses_for(self, inputs: Any) -> list:
+        return self.losses
+
+    def get_updates_for(self, inputs: Any) -> list:
+        return self.updates
 
     # Weights.
 
@@ -291,26 +581,23 @@ class Layer:
         In Keras 2 order, the order of `get_weights` and of weights files:
         trainable weights first, then non-trainable ones, whatever `trainable` says.
         """
-        return [self._weight_view(i) for i in self._keras_order()]
+        variables = self.variables
+        return [variables[i] for i in self._keras_order()]
 
     @property
     def trainable_weights(self) -> list[K.Variable]:
         if not self.trainable:
             return []
-        return [self._weight_view(i) for i, s in enumerate(self._specs) if s.trainable]
+        variables = self.variables
+        return [variables[i] for i, s in enumerate(self._specs) if s.trainable]
 
     @property
     def non_trainable_weights(self) -> list[K.Variable]:
         if not self.trainable:
             return self.weights
-        return [self._weight_view(i) for i, s in enumerate(self._specs)
+        variables = self.variables
+        return [variables[i] for i, s in enumerate(self._specs)
                 if not s.trainable and not s.state]
-
-    def _weight_view(self, i: int) -> K.Variable:
-        def setter(value: np.ndarray) -> None:
-            self._values[i] = jnp.asarray(value, dtype=self._values[i].dtype)
-        return K.StateView(lambda: self._values[i], setter, str(self._values[i].dtype),
-                           name=f"{self.name}/{self._specs[i].name}:0")
 
     def get_weights(self) -> list[np.ndarray]:
         """Returns the layer's weights as numpy arrays, in Keras 2 order (see `weights`)."""
@@ -380,19 +667,73 @@ class Layer:
         return f"<{type(self).__name__} name={self.name!r}>"
 
 
+class _Shape(tuple):
+    """A tensor's shape: a tuple, with TensorFlow's `as_list()` for Keras 2 code."""
+
+    def as_list(self) -> list:
+        return list(self)
+
+
+def _operator(name: str, reflected: bool = False) -> Callable:
+    fn = getattr(__import__("operator"), name)
+
+    def method(self: SymbolicTensor, other: Any = None) -> Any:
+        from jeras.engine import symbolic
+        if name in ("neg", "pos", "abs", "invert"):
+            return symbolic.op(fn, (self,), {}, name=name)
+        args = (other, self) if reflected else (self, other)
+        return symbolic.op(lambda a, b: fn(K._arr(a), K._arr(b)), args, {}, name=name)
+
+    return method
+
+
 class SymbolicTensor:
     """A placeholder for an array in a graph: its shape (batch axis None), dtype and origin.
 
     `_keras_history` is `(layer, node_index, tensor_index)`: which call of
-    which layer made it, and which of that call's outputs it is.
+    which layer made it, and which of that call's outputs it is. Arithmetic,
+    indexing and every `K.*` function applied to it record a node of the
+    graph that runs the same computation on arrays.
     """
+
+    _jeras_symbolic = True
 
     def __init__(self, shape: tuple, dtype: str, layer: Layer, node_index: int,
                  tensor_index: int):
-        self.shape = tuple(shape)
+        self.shape = _Shape(shape)
         self.dtype = dtype
         self._keras_history = (layer, node_index, tensor_index)
         self._keras_shape = self.shape
+        self._uses_learning_phase = False
+
+    def get_shape(self) -> _Shape:
+        return self.shape
+
+    def __getitem__(self, item: Any) -> SymbolicTensor:
+        from jeras.engine import symbolic
+        return symbolic.op(lambda a, i: a[i], (self, item), {}, name="getitem")
+
+    def __iter__(self):
+        raise TypeError(f"Symbolic tensor {self.name} is not iterable; index it instead")
+
+    def __bool__(self) -> bool:
+        raise TypeError(f"Symbolic tensor {self.name} has no truth value: it stands for an "
+                        "array computed when the model runs")
+
+    __add__, __radd__ = _operator("add"), _operator("add", True)
+    __sub__, __rsub__ = _operator("sub"), _operator("sub", True)
+    __mul__, __rmul__ = _operator("mul"), _operator("mul", True)
+    __truediv__, __rtruediv__ = _operator("truediv"), _operator("truediv", True)
+    __floordiv__, __rfloordiv__ = _operator("floordiv"), _operator("floordiv", True)
+    __mod__, __rmod__ = _operator("mod"), _operator("mod", True)
+    __pow__, __rpow__ = _operator("pow"), _operator("pow", True)
+    __matmul__, __rmatmul__ = _operator("matmul"), _operator("matmul", True)
+    __lt__, __le__ = _operator("lt"), _operator("le")
+    __gt__, __ge__ = _operator("gt"), _operator("ge")
+    __and__, __or__ = _operator("and_"), _operator("or_")
+    __neg__, __pos__ = _operator("neg"), _operator("pos")
+    __abs__, __invert__ = _operator("abs"), _operator("invert")
+    __hash__ = object.__hash__
 
     @property
     def name(self) -> str:
@@ -418,15 +759,17 @@ class Node:
     """
 
     def __init__(self, layer: Layer, inputs: Sequence[SymbolicTensor],
-                 output_shapes: Sequence[tuple], call_kwargs: dict | None = None):
+                 output_shapes: Sequence[tuple], call_kwargs: dict | None = None,
+                 dtypes: Sequence[str] | None = None):
         self.layer = layer
         self.inputs = list(inputs)
         self.call_kwargs = dict(call_kwargs or {})
         node_index = len(layer._inbound_nodes)
         layer._inbound_nodes.append(self)
         dtype = layer.dtype if inputs else getattr(layer, "input_dtype", layer.dtype)
-        self.outputs = [SymbolicTensor(shape, dtype, layer, node_index, i)
-                        for i, shape in enumerate(output_shapes)]
+        dtypes = list(dtypes) if dtypes is not None else [dtype] * len(output_shapes)
+        self.outputs = [SymbolicTensor(shape, d, layer, node_index, i)
+                        for i, (shape, d) in enumerate(zip(output_shapes, dtypes))]
 
 
 def _shape_tuple(shape: Any, argument: str) -> tuple:
@@ -445,3 +788,19 @@ def _shape_tuple(shape: Any, argument: str) -> tuple:
 
 def _takes_mask(layer: Layer) -> bool:
     return has_arg(type(layer).call, "mask")
+
+
+@functools.cache
+def _native_call(cls: type) -> bool:
+    """Whether `cls.call` is jeras's pure `call(params, inputs, ...)` rather than Keras 2's."""
+    names = list(inspect.signature(cls.call).parameters)
+    return len(names) > 1 and names[1] == "params"
+
+
+def _merge_shape(inferred: tuple, declared: Any) -> tuple:
+    """The shape a Keras 2 layer's call produced, with dims it leaves unknown taken
+    from its `compute_output_shape` where that agrees in rank."""
+    if not isinstance(declared, tuple) or len(declared) != len(inferred):
+        return tuple(inferred)
+    return tuple(d if d is not None else (e if isinstance(e, int) else None)
+                 for d, e in zip(inferred, declared))

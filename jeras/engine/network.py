@@ -62,6 +62,9 @@ class Network(Layer):
         self.dtype = K.floatx()
         self._initial_weights = None
         self._inbound_nodes: list = []
+        self._losses: list = []
+        self._updates: list = []
+        self._loss_graphs: dict = {}
         self._graph: _Graph | None = None
         if inputs is not None or outputs is not None:
             self._graph = _Graph(_to_list(inputs), _to_list(outputs), self.name)
@@ -89,6 +92,18 @@ class Network(Layer):
     @property
     def outputs(self) -> list[SymbolicTensor]:
         return list(self._graph.outputs)
+
+    @property
+    def input(self) -> Any:
+        """The model's input tensor (a list of them for several inputs)."""
+        inputs = self.inputs
+        return inputs[0] if len(inputs) == 1 else inputs
+
+    @property
+    def output(self) -> Any:
+        """The model's output tensor (a list of them for several outputs)."""
+        outputs = self.outputs
+        return outputs[0] if len(outputs) == 1 else outputs
 
     @property
     def input_names(self) -> list[str]:
@@ -136,8 +151,48 @@ class Network(Layer):
 
     def _forward(self, weights: list, inputs: list, *, training: bool, rng: Any,
                  sample_mask: Any) -> Forward:
-        return self._graph.run(self.layers, weights, inputs, training=training, rng=rng,
-                               sample_mask=sample_mask)
+        tensors = [t for t in self.losses if isinstance(t, SymbolicTensor)]
+        if not tensors:
+            forward = self._graph.run(self.layers, weights, inputs, training=training, rng=rng,
+                                      sample_mask=sample_mask)
+            return forward._replace(activity=forward.activity + self._constant_losses())
+        # Loss terms computed from the graph's tensors (`model.add_loss(K.mean(...))`)
+        # run in the same pass as the outputs, so they see the same random draws.
+        key = tuple(id(t) for t in tensors)
+        if key not in self._loss_graphs:
+            self._loss_graphs = {key: _Graph(self._graph.inputs, self._graph.outputs + tensors,
+                                             self.name)}
+        graph = self._loss_graphs[key]
+        own = self._graph.index
+        ws = [weights[own[id(layer)]] if id(layer) in own else [] for layer in graph.layers]
+        forward = graph.run(graph.layers, ws, inputs, training=training, rng=rng,
+                            sample_mask=sample_mask)
+        n = len(self._graph.outputs)
+        extra = sum(_loss_value(v) for v in forward.outputs[n:])
+        return Forward(forward.outputs[:n], forward.masks[:n],
+                       [forward.weights[graph.index[id(layer)]] for layer in self.layers],
+                       forward.activity + extra + self._constant_losses())
+
+    def _constant_losses(self) -> Any:
+        total = jnp.zeros((), jnp.float32)
+        for item in self.losses:
+            if isinstance(item, SymbolicTensor):
+                continue
+            total = total + _loss_value(item() if callable(item) else K._arr(item))
+        return total
+
+    @property
+    def losses(self) -> list:
+        """The loss terms added with `add_loss` to the model and to its layers."""
+        found = list(getattr(self, "_losses", []))
+        for layer in self.layers:
+            found.extend(item for item in layer.losses if not any(item is f for f in found))
+        return found
+
+    @property
+    def updates(self) -> list:
+        """The updates added with `add_update` to the model and to its layers."""
+        return list(self._updates) + [u for layer in self.layers for u in layer.updates]
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """Returns a layer by name or by index (index wins when both are given).
@@ -187,6 +242,12 @@ class Network(Layer):
 
     @property
     def _trainable_index(self) -> list[tuple[int, int]]:
+        """`(layer, weight)` indices of the weights training updates: those of a compiled
+        model's trainable set (fixed by `compile`), else those trainable now."""
+        compiled = getattr(self, "_compiled_trainable", None)
+        return list(compiled) if compiled is not None else self._live_trainable_index()
+
+    def _live_trainable_index(self) -> list[tuple[int, int]]:
         if not self.trainable:
             return []
         return [(li, wi) for li, layer in enumerate(self.layers)
@@ -302,6 +363,11 @@ class Network(Layer):
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         return None
 
+    def __reduce__(self) -> tuple:
+        # Pickled as its whole-model HDF5 bytes: config, weights and optimizer state.
+        from jeras.saving.pickling import pickle_model, unpickle_model
+        return unpickle_model, (pickle_model(self),)
+
     # Config.
 
     def get_config(self) -> dict:
@@ -340,6 +406,13 @@ class _Graph:
                                  f"{t.name} is the output of layer {layer.name!r}")
         self.inputs, self.outputs = inputs, outputs
         self.nodes, self.layers = _topological_order(outputs)
+        # An input no output depends on still belongs to the model (its config
+        # lists it), as in Keras 2.2.4.
+        for t in reversed(inputs):
+            layer = t._keras_history[0]
+            if not any(layer is known for known in self.layers):
+                self.nodes.insert(0, layer._inbound_nodes[t._keras_history[1]])
+                self.layers.insert(0, layer)
         available = {id(t) for t in inputs}
         seen_layers: list[str] = []
         for node in self.nodes:
@@ -368,38 +441,53 @@ class _Graph:
         masks: dict[int, Any] = {id(t): None for t in self.inputs}
         new_weights = [list(w) for w in weights]
         activity = jnp.zeros((), jnp.float32)
-        for step, node in enumerate(self.nodes):
-            if not node.inputs:
-                continue
-            layer = node.layer
-            li = self.index[id(layer)]
-            xs = [values[id(t)] for t in node.inputs]
-            ms = [masks[id(t)] for t in node.inputs]
-            x = xs if len(xs) > 1 else xs[0]
-            m = ms if len(ms) > 1 else ms[0]
-            key = jax.random.fold_in(rng, step) if rng is not None and layer.uses_rng else None
-            if isinstance(layer, Network):
-                inner = layer._forward(layer._split(weights[li]), xs, training=training, rng=key,
-                                       sample_mask=sample_mask)
-                outs = inner.outputs
-                new_weights[li] = [v for group in inner.weights for v in group]
-                activity = activity + inner.activity
-                out_masks = [None] * len(outs)
-            else:
-                y, new_weights[li] = layer.apply(weights[li], x, training=training, rng=key,
-                                                 mask=m, sample_mask=sample_mask)
-                outs = _to_list(y) if len(node.outputs) > 1 else [y]
-                out_mask = layer.compute_mask(x, m)
-                out_masks = _to_list(out_mask) if len(node.outputs) > 1 else [out_mask]
-                if len(out_masks) != len(outs):
+        with pass_scope(self.layers, weights, training) as scope:
+            for step, node in enumerate(self.nodes):
+                if not node.inputs:
+                    continue
+                layer = node.layer
+                li = self.index[id(layer)]
+                xs = [values[id(t)] for t in node.inputs]
+                ms = [masks[id(t)] for t in node.inputs]
+                x = xs if len(xs) > 1 else xs[0]
+                m = ms if len(ms) > 1 else ms[0]
+                key = (jax.random.fold_in(rng, step) if rng is not None and layer.uses_rng
+                       else None)
+                node_training = node.call_kwargs.get("training", training)
+                if key is None and node_training and layer.uses_rng:
+                    # `layer(x, training=True)` in a pass that draws no random numbers
+                    # (predict): a key fixed per node, as no step key exists.
+                    key = jax.random.PRNGKey(step)
+                if isinstance(layer, Network):
+                    inner = layer._forward(layer._split(weights[li]), xs, training=node_training,
+                                           rng=key, sample_mask=sample_mask)
+                    outs = inner.outputs
+                    new_weights[li] = [v for group in inner.weights for v in group]
+                    activity = activity + inner.activity
                     out_masks = [None] * len(outs)
-                for out in outs:
-                    penalty = layer.activity_penalty(mask_rows(out, sample_mask))
-                    if penalty is not None:
-                        activity = activity + penalty
-            for t, y, mk in zip(node.outputs, outs, out_masks):
-                values[id(t)] = y
-                masks[id(t)] = mk
+                else:
+                    extra = {k: v for k, v in node.call_kwargs.items() if k != "training"}
+                    y, new_weights[li] = layer.apply(
+                        weights[li], x, training=node_training, rng=key, mask=m,
+                        sample_mask=sample_mask, **({"call_kwargs": extra} if extra else {}))
+                    outs = _to_list(y) if len(node.outputs) > 1 else [y]
+                    out_mask = layer.compute_mask(x, m)
+                    if len(node.outputs) == 1 and isinstance(out_mask, (list, tuple)):
+                        # A one-output layer whose compute_mask returns one mask per
+                        # input (a two-input Lambda): no mask unless exactly one is set.
+                        given = [mk for mk in out_mask if mk is not None]
+                        out_mask = given[0] if len(given) == 1 else None
+                    out_masks = _to_list(out_mask) if len(node.outputs) > 1 else [out_mask]
+                    if len(out_masks) != len(outs):
+                        out_masks = [None] * len(outs)
+                    for out in outs:
+                        penalty = layer.activity_penalty(mask_rows(out, sample_mask))
+                        if penalty is not None:
+                            activity = activity + penalty
+                for t, y, mk in zip(node.outputs, outs, out_masks):
+                    values[id(t)] = y
+                    masks[id(t)] = mk
+        activity = activity + settle_scope(scope, self.index, new_weights)
         return Forward([values[id(t)] for t in self.outputs], [masks[id(t)] for t in self.outputs],
                        new_weights, activity)
 
@@ -474,6 +562,39 @@ def _topological_order(outputs: list) -> tuple[list[Node], list[Layer]]:
     nodes = sorted(finished, key=lambda n: -node_depth[id(n)])
     ordered = sorted(layers.values(), key=lambda ly: (-layer_depth[id(ly)], first_seen[id(ly)]))
     return nodes, ordered
+
+
+def pass_scope(layers: list, weights: list, training: bool) -> K.StateScope:
+    """The scope of one forward pass: every variable of `layers` bound to its value in
+    `weights`, so graph operations that read a layer's variables (`K.gradients`,
+    `K.dot(x, layer.kernel)`) see the running step's values."""
+    bindings = {}
+    for layer, values in zip(layers, weights):
+        if not isinstance(layer, Network):
+            bindings.update((id(v), x) for v, x in zip(layer.variables, values))
+    return K.StateScope(bindings, training=training)
+
+
+def settle_scope(scope: K.StateScope, index: dict, new_weights: list) -> Any:
+    """Ends a forward pass: applies the updates its layers recorded to variables of
+    other layers of the pass, hands the rest on, and returns the sum of the losses
+    its layers added from `call`."""
+    from jeras.engine.base_layer import LayerVariable
+    for key, (variable, value) in list(scope.updates.items()):
+        if isinstance(variable, LayerVariable) and id(variable._layer) in index:
+            li = index[id(variable._layer)]
+            new_weights[li][variable._index] = value
+            del scope.updates[key]
+    total = sum((_loss_value(v) for v in scope.losses), jnp.zeros((), jnp.float32))
+    scope.losses = []
+    scope.hand_up()
+    return total
+
+
+def _loss_value(value: Any) -> Any:
+    """A loss term as one number: Keras 2 sums the terms; a per-sample term counts its mean."""
+    value = jnp.asarray(K._arr(value), jnp.float32)
+    return jnp.mean(value) if value.ndim else value
 
 
 def mask_rows(x: Any, mask: Any) -> Any:

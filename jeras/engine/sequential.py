@@ -11,7 +11,7 @@ import numpy as np
 
 from jeras.engine.base_layer import Layer
 from jeras.engine.input_layer import InputLayer
-from jeras.engine.network import Forward, mask_rows
+from jeras.engine.network import Forward, mask_rows, pass_scope, settle_scope
 from jeras.engine.training import Model
 from jeras.utils.layer_utils import print_summary
 
@@ -38,6 +38,9 @@ class Sequential(Model):
         self._batch_input_shape: tuple | None = None
         self._input_layer_name: str | None = None
         self._input_dtype = "float32"
+        # The graph tensors of the stack, once its input shape is known: what
+        # `model.input`, `model.output` and each layer's `output` return.
+        self._tensors: list = []
         for layer in layers or []:
             self.add(layer)
 
@@ -88,6 +91,29 @@ class Sequential(Model):
     def batch_input_shape(self) -> tuple | None:
         return self._batch_input_shape
 
+    @property
+    def inputs(self) -> list:
+        self._require_built("input")
+        return self._tensors[:1]
+
+    @property
+    def outputs(self) -> list:
+        self._require_built("output")
+        return self._tensors[-1:]
+
+    def _connect(self, layer: Layer) -> None:
+        """Calls `layer` on the stack's output tensor (making the input tensor first)."""
+        if not self._tensors:
+            from jeras.engine.input_layer import InputLayer as Entry
+            entry = Entry(batch_input_shape=self._batch_input_shape, dtype=self._input_dtype,
+                          name=self.input_names[0])
+            self._tensors.append(entry._inbound_nodes[0].outputs[0])
+        out = layer(self._tensors[-1])
+        if isinstance(out, list):
+            raise ValueError(f"Layer {layer.name!r} has several outputs; a Sequential model "
+                             "takes layers with one output. Use the functional API instead.")
+        self._tensors.append(out)
+
     def _require_built(self, what: str) -> None:
         if not self.built:
             raise ValueError(f"Sequential model {self.name!r} has no {what} yet: give the first "
@@ -126,10 +152,8 @@ class Sequential(Model):
             self._batch_input_shape = layer.batch_input_shape
         self._stack.append(layer)
         if self._batch_input_shape is not None:
-            shape = self._batch_input_shape if len(self._stack) == 1 \
-                else self._stack[-2].output_shape
             try:
-                layer.ensure_built(shape)
+                self._connect(layer)
             except ValueError:
                 self._stack.pop()
                 raise
@@ -143,7 +167,11 @@ class Sequential(Model):
         """
         if not self._stack:
             raise TypeError("There are no layers in the model.")
-        self._stack.pop()
+        layer = self._stack.pop()
+        if len(self._tensors) > 1:
+            node = self._tensors.pop()._keras_history
+            if node[0] is layer and node[1] == len(layer._inbound_nodes) - 1:
+                layer._inbound_nodes.pop()
         self._functions = {}
 
     def build(self, input_shape: Sequence | None = None) -> None:
@@ -157,11 +185,18 @@ class Sequential(Model):
         if self._batch_input_shape is None:
             raise ValueError("Sequential.build needs an `input_shape` (with the batch axis, "
                              "e.g. (None, 784))")
-        shape = self._batch_input_shape
-        for layer in self._stack:
-            shape = layer.ensure_built(shape)
+        if not self._tensors:
+            for layer in self._stack:
+                self._connect(layer)
         if self.optimizer is not None and self.optimizer.state is None:
             self._init_optimizer_state()
+
+    def ensure_built(self, input_shape: Any) -> Any:
+        """Builds the stack for `input_shape` when it has no input shape yet (a
+        Sequential used as a layer), and returns its output shape."""
+        if not self.built:
+            self.build(tuple(input_shape))
+        return self.output_shape
 
     def _build_from_data(self, inputs: list) -> None:
         self.build((None,) + tuple(inputs[0].shape[1:]))
@@ -171,17 +206,20 @@ class Sequential(Model):
         x, mask = inputs[0], None
         new_weights = []
         activity = jnp.zeros((), jnp.float32)
-        for i, (layer, values) in enumerate(zip(self._stack, weights)):
-            key = jax.random.fold_in(rng, i) if rng is not None and layer.uses_rng else None
-            y, values = layer.apply(values, x, training=training, rng=key, mask=mask,
-                                    sample_mask=sample_mask)
-            mask = layer.compute_mask(x, mask)
-            x = y
-            new_weights.append(values)
-            penalty = layer.activity_penalty(mask_rows(x, sample_mask))
-            if penalty is not None:
-                activity = activity + penalty
-        return Forward([x], [mask], new_weights, activity)
+        with pass_scope(self._stack, weights, training) as scope:
+            for i, (layer, values) in enumerate(zip(self._stack, weights)):
+                key = jax.random.fold_in(rng, i) if rng is not None and layer.uses_rng else None
+                y, values = layer.apply(values, x, training=training, rng=key, mask=mask,
+                                        sample_mask=sample_mask)
+                mask = layer.compute_mask(x, mask)
+                x = y
+                new_weights.append(values)
+                penalty = layer.activity_penalty(mask_rows(x, sample_mask))
+                if penalty is not None:
+                    activity = activity + penalty
+        activity = activity + settle_scope(scope, {id(layer): i for i, layer in
+                                                   enumerate(self._stack)}, new_weights)
+        return Forward([x], [mask], new_weights, activity + self._constant_losses())
 
     def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
                 print_fn: Any = None) -> None:

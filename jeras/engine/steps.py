@@ -89,8 +89,9 @@ def objective_and_logs(spec: Any, forward: Any, targets: list, sws: list,
     total = jnp.zeros((), K.floatx())
     logs: dict[str, jax.Array] = {}
     many = len(forward.outputs) > 1
-    for i, (y_pred, out_mask, y_true, sw) in enumerate(
-            zip(forward.outputs, forward.masks, targets, sws)):
+    outputs = [forward.outputs[i] for i in spec.fed]
+    masks = [forward.masks[i] for i in spec.fed]
+    for i, (y_pred, out_mask, y_true, sw) in enumerate(zip(outputs, masks, targets, sws)):
         def values(fn, y_true=y_true, y_pred=y_pred, out_mask=out_mask):
             return apply_output_mask(per_sample(fn, y_true, y_pred, mask), out_mask, mask)
 

@@ -34,12 +34,17 @@ from jeras.engine.training_utils import (
 
 
 class CompiledSpec(NamedTuple):
-    """The static description of a compiled model's objective, per output."""
+    """The static description of a compiled model's objective, per output.
+
+    Outputs compiled with no loss (None) take no targets: `fed` lists the
+    indices of those that do, and the other fields list only those.
+    """
     loss_fns: list
     loss_weights: list
     metrics: list
     weighted_metrics: list
     output_names: list
+    fed: list
 
 
 class Model(Network):
@@ -115,6 +120,11 @@ class Model(Network):
         from jeras.saving import model_to_json
         return model_to_json(self, **kwargs)
 
+    def to_yaml(self, **kwargs: Any) -> str:
+        """Returns the model's config as a Keras 2 YAML string (`model_from_yaml` reads it)."""
+        from jeras.saving.model_config import model_to_yaml
+        return model_to_yaml(self, **kwargs)
+
     # Compilation.
 
     def compile(self, optimizer: Any, loss: Any = None, metrics: Any = None,
@@ -146,35 +156,52 @@ class Model(Network):
             raise TypeError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
         if target_tensors is not None:
             raise ValueError("compile: `target_tensors` is not supported by jeras")
-        if loss is None:
-            raise ValueError("compile: `loss` is required (a name such as 'mse' or a function)")
         self.optimizer = optimizers_module.get(optimizer)
-        names = self.output_names
-        loss_fns = [losses_module.get(item) for item in self._per_output(loss, "loss")]
+        all_names = self.output_names
+        per_output = ([None] * len(all_names) if loss is None
+                      else self._per_output(loss, "loss", default=_NO_LOSS))
+        fed = [i for i, item in enumerate(per_output) if item is not None and item is not _NO_LOSS]
+        if isinstance(loss, dict):
+            for i, item in enumerate(per_output):
+                if item is _NO_LOSS:
+                    warnings.warn(f"Output {all_names[i]!r} missing from loss dictionary. We "
+                                  "assume this was done on purpose, and we will not be "
+                                  f"expecting any data to be passed to {all_names[i]!r} "
+                                  "during training.", stacklevel=2)
+        if not fed and not self.losses:
+            warnings.warn("compile: no output has a loss and the model has no `add_loss` "
+                          "terms, so training has nothing to minimise", stacklevel=2)
+        names = [all_names[i] for i in fed]
+        loss_fns = [losses_module.get(per_output[i]) for i in fed]
         if loss_weights is None:
             weights = [1.0] * len(names)
         else:
             weights = self._per_output(loss_weights, "loss_weights", default=1.0)
+            weights = [weights[i] for i in fed]
             for w in weights:
                 if isinstance(w, bool) or not isinstance(w, (int, float, np.number)):
                     raise TypeError(f"compile: `loss_weights` must hold numbers, got {w!r}")
         if sample_weight_mode not in (None, "temporal"):
             raise ValueError(f"compile: `sample_weight_mode` must be None or 'temporal', got "
                              f"{sample_weight_mode!r}")
-        out_shapes = self._output_shapes() if self.built else [(None,)] * len(names)
-        used = {"loss"} | ({f"{n}_loss" for n in names} if len(names) > 1 else set())
-        metric_fns = self._resolve_metrics(metrics, loss_fns, out_shapes, used, "metrics")
+        out_shapes = ([self._output_shapes()[i] for i in fed] if self.built
+                      else [(None,)] * len(names))
+        used = {"loss"} | ({f"{n}_loss" for n in names} if len(all_names) > 1 else set())
+        metric_fns = self._resolve_metrics(metrics, loss_fns, out_shapes, used, "metrics",
+                                           fed=fed)
         weighted_fns = self._resolve_metrics(weighted_metrics, loss_fns, out_shapes, used,
-                                             "weighted_metrics", prefix="weighted_")
+                                             "weighted_metrics", prefix="weighted_", fed=fed)
         self.loss = loss
         self.metrics = metrics or []
         self.loss_weights = loss_weights
         self.sample_weight_mode = sample_weight_mode
         self._compiled_spec = CompiledSpec(loss_fns, [float(w) for w in weights], metric_fns,
-                                           weighted_fns, list(names))
+                                           weighted_fns, list(names), fed)
+        self._compiled_trainable = None
+        self._warned_trainable = False
         self._compile_args = {"metrics": metrics, "weighted_metrics": weighted_metrics}
         self.metrics_names = ["loss"]
-        if len(names) > 1:
+        if len(all_names) > 1:
             self.metrics_names += [f"{n}_loss" for n in names]
         for i in range(len(names)):
             self.metrics_names += [m for m, _ in metric_fns[i]] + [m for m, _ in weighted_fns[i]]
@@ -204,7 +231,7 @@ class Model(Network):
         return [value] * len(names)
 
     def _resolve_metrics(self, metrics: Any, loss_fns: list, out_shapes: list, used: set,
-                         argument: str, prefix: str = "") -> list:
+                         argument: str, prefix: str = "", fed: list | None = None) -> list:
         names = self.output_names
         if metrics is None:
             per_output: list = [[] for _ in names]
@@ -220,10 +247,10 @@ class Model(Network):
             raise TypeError(f"compile: `{argument}` must be a list (or a dict by output), got "
                             f"{type(metrics).__name__} {metrics!r}")
         resolved = []
-        for i, items in enumerate(per_output):
-            out = []
+        for j, i in enumerate(range(len(names)) if fed is None else fed):
+            items, out = per_output[i], []
             for item in items:
-                name, fn = metrics_module.resolve(item, loss_fns[i], out_shapes[i])
+                name, fn = metrics_module.resolve(item, loss_fns[j], out_shapes[j])
                 name = prefix + name
                 if len(names) > 1:
                     name = f"{names[i]}_{name}"
@@ -237,8 +264,21 @@ class Model(Network):
         return resolved
 
     def _init_optimizer_state(self) -> None:
+        # As Keras 2.2.4, the trainable set is fixed when the model is compiled
+        # (and built): changing `trainable` later takes effect at the next compile.
+        self._compiled_trainable = self._live_trainable_index()
         trainable = [self.layers[li]._values[wi] for li, wi in self._trainable_index]
         self.optimizer.state = self.optimizer.init(trainable)
+
+    def _check_trainable_discrepancy(self) -> None:
+        """Warns once per compile, as 2.2.4 does, when `trainable` changed since compile."""
+        if (getattr(self, "_compiled_trainable", None) is not None
+                and not getattr(self, "_warned_trainable", False)
+                and self._live_trainable_index() != self._compiled_trainable):
+            self._warned_trainable = True
+            warnings.warn("Discrepancy between trainable weights and collected trainable "
+                          "weights, did you set `model.trainable` without calling "
+                          "`model.compile` after ?", stacklevel=3)
 
     def _check_compiled(self, method: str) -> None:
         if self._compiled_spec is None:
@@ -263,28 +303,28 @@ class Model(Network):
                                         "x", check_shapes=[False] * len(names))
             self._build_from_data(arrays)
         inputs = standardize_arrays(x, names, self._input_shapes(), "x")
-        if not need_y:
+        spec = self._compiled_spec
+        if not need_y or not spec.fed:
             return distribution_lib.gather_processes((inputs, [], []))
         if y is None:
             raise ValueError("`y` is None: this method needs target data")
-        spec = self._compiled_spec
         sparse = [fn is losses_module.sparse_categorical_crossentropy for fn in spec.loss_fns]
-        out_shapes = self._output_shapes()
+        out_shapes = [self._output_shapes()[i] for i in spec.fed]
         # As Keras 2.2.4: targets of a user-written loss may have any shape.
         check = [not s and _is_builtin_loss(fn) for s, fn in zip(sparse, spec.loss_fns)]
-        targets = standardize_arrays(y, self.output_names, out_shapes, "y",
+        targets = standardize_arrays(y, spec.output_names, out_shapes, "y",
                                      check_shapes=[False] * len(out_shapes))
         # The loss-specific message (integer targets for categorical_crossentropy)
         # says more than the shape message, so it comes first.
         check_loss_and_target(targets, spec.loss_fns, out_shapes)
-        check_array_shapes(targets, self.output_names, out_shapes, "y", check)
+        check_array_shapes(targets, spec.output_names, out_shapes, "y", check)
         for arr, is_sparse, shape in zip(targets, sparse, out_shapes):
             if is_sparse and arr.ndim != len(shape) and arr.ndim != len(shape) - 1:
                 raise ValueError(f"`y`: sparse_categorical_crossentropy expects integer targets "
                                  f"of shape {shape[:-1]} or {shape[:-1] + (1,)}, got {arr.shape}")
         n = check_same_length(inputs, targets)
         sws = standardize_sample_weights(sample_weight, class_weight, targets, n,
-                                         self.sample_weight_mode, self.output_names)
+                                         self.sample_weight_mode, spec.output_names)
         return distribution_lib.gather_processes((inputs, targets, sws))
 
     def _batch_size(self, batch_size: int | None, n: int, method: str) -> int:
@@ -406,6 +446,7 @@ class Model(Network):
             self._batch_size(n_val if whole else batch_size, n_val, "fit (validation data)")
         if self.optimizer.state is None:
             self._init_optimizer_state()
+        self._check_trainable_discrepancy()
         return training_arrays.fit_loop(
             self, (inputs, targets, sws), batch_size=batch_size, epochs=epochs,
             verbose=int(verbose), callbacks=callbacks, val_data=val, shuffle=shuffle,
@@ -481,6 +522,7 @@ class Model(Network):
         inputs, targets, sws = self._standardize(x, y, sample_weight, class_weight)
         if self.optimizer.state is None:
             self._init_optimizer_state()
+        self._check_trainable_discrepancy()
         n = self._batch_size(inputs[0].shape[0], inputs[0].shape[0], "train_on_batch")
         fn = self._function("train", n, 1)
         perm, valid = training_arrays.epoch_order(0, 0, n, n, False)
@@ -608,6 +650,10 @@ class Model(Network):
         return training_generator.predict_generator(
             self, generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
             use_multiprocessing=use_multiprocessing, verbose=verbose)
+
+
+#: Marks an output left out of a loss dictionary (Keras 2.2.4 trains it on nothing).
+_NO_LOSS = object()
 
 
 def _no_y_with_source(method: str, y: Any, **others: Any) -> None:

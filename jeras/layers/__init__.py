@@ -6,6 +6,7 @@ from typing import Any
 from jeras.engine.base_layer import Layer as Layer
 from jeras.engine.input_layer import Input as Input
 from jeras.engine.input_layer import InputLayer as InputLayer
+from jeras.engine.input_spec import InputSpec as InputSpec
 from jeras.layers.advanced_activations import *  # noqa: F403
 from jeras.layers.convolutional import *  # noqa: F403
 from jeras.layers.convolutional_recurrent import *  # noqa: F403
@@ -18,6 +19,7 @@ from jeras.layers.noise import *  # noqa: F403
 from jeras.layers.normalization import *  # noqa: F403
 from jeras.layers.pooling import *  # noqa: F403
 from jeras.layers.recurrent import *  # noqa: F403
+from jeras.layers.rnn_cells import *  # noqa: F403
 from jeras.layers.wrappers import *  # noqa: F403
 from jeras.utils.generic_utils import deserialize_keras_object
 

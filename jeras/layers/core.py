@@ -215,6 +215,9 @@ class Reshape(Layer):
                              f"got {self.target_shape}")
 
     def _resolved(self, input_shape: Shape) -> tuple:
+        if None in input_shape[1:]:
+            # As Keras 2.2.4: with unknown input dims the -1 dim is unknown too.
+            return tuple(None if d == -1 else d for d in self.target_shape)
         size = int(np.prod(input_shape[1:], dtype=np.int64))
         known = int(np.prod([d for d in self.target_shape if d != -1], dtype=np.int64))
         if -1 in self.target_shape:

@@ -173,7 +173,8 @@ class Recurrent(Layer):
         `None` per state for a layer that is not stateful."""
         if not self.stateful or not self.built:
             return [None] * self.state_count
-        return [self._weight_view(i) for i in self._state_indices()]
+        variables = self.variables
+        return [variables[i] for i in self._state_indices()]
 
     def reset_states(self, states: Any = None) -> None:
         """Sets the carried states to zeros, or to the given arrays.

@@ -16,7 +16,11 @@ import yaml
 from jeras import losses as losses_module
 from jeras import optimizers as optimizers_module
 from jeras.saving import legacy
-from jeras.utils.generic_utils import deserialize_keras_object, safe_mode_scope
+from jeras.utils.generic_utils import (
+    deserialize_keras_object,
+    get_custom_objects,
+    safe_mode_scope,
+)
 
 #: The Keras version whose file schema jeras writes, and the backend it records.
 KERAS_VERSION = "2.2.4"
@@ -204,8 +208,8 @@ def _class_lookup(custom_objects: Mapping[str, Any]) -> Callable[[str], type | N
     from jeras import layers, models
 
     def lookup(name: str) -> type | None:
-        obj = custom_objects.get(name) or getattr(layers, name, None) \
-            or getattr(models, name, None)
+        obj = custom_objects.get(name) or get_custom_objects().get(name) \
+            or getattr(layers, name, None) or getattr(models, name, None)
         return obj if isinstance(obj, type) else None
     return lookup
 
