@@ -276,3 +276,227 @@ def test_batch_normalization_functions():
     _close(out, _cf((x - m) / np.sqrt(v + 1e-3) * gamma + beta), rtol=1e-4)
     out = K.batch_normalization(x2, x2.mean(0), x2.var(0), None, None, epsilon=0.0)
     _close(out, (x2 - x2.mean(0)) / x2.std(0), rtol=1e-4)
+
+
+def _same_pads(n, k, s, d=1):
+    """TensorFlow's 'same' padding (before, after) for one axis."""
+    eff = (k - 1) * d + 1
+    out = -(-n // s)
+    total = max((out - 1) * s + eff - n, 0)
+    return total // 2, total - total // 2
+
+
+def _np_conv(x, k, strides, padding, dilation=None, groups=1):
+    """Channels-last N-D convolution by explicit loops over output positions."""
+    rank = x.ndim - 2
+    dilation = dilation or (1,) * rank
+    ks = k.shape[:rank]
+    if padding == "same":
+        pads = [_same_pads(x.shape[1 + i], ks[i], strides[i], dilation[i]) for i in range(rank)]
+        x = np.pad(x, [(0, 0)] + pads + [(0, 0)])
+    n, cin, cout = x.shape[0], x.shape[-1], k.shape[-1]
+    eff = [(ks[i] - 1) * dilation[i] + 1 for i in range(rank)]
+    outs = [(x.shape[1 + i] - eff[i]) // strides[i] + 1 for i in range(rank)]
+    out = np.zeros((n, *outs, cout), np.float64)
+    per_in, per_out = cin // groups, cout // groups
+    for pos in np.ndindex(*outs):
+        idx = tuple(np.arange(ks[i]) * dilation[i] + pos[i] * strides[i] for i in range(rank))
+        patch = x[(slice(None),) + np.ix_(*idx) + (slice(None),)]  # (n, *ks, cin)
+        for g in range(groups):
+            p = patch[..., g * per_in:(g + 1) * per_in].reshape(n, -1)
+            w = k[..., g * per_out:(g + 1) * per_out].reshape(-1, per_out)
+            out[(slice(None),) + pos + (slice(g * per_out, (g + 1) * per_out),)] = p @ w
+    return out
+
+
+def _np_conv_transpose(x, k, out_spatial, strides, padding):
+    """Channels-last transposed convolution: scatter each input pixel through the kernel."""
+    rank = x.ndim - 2
+    ks = k.shape[:rank]
+    full = [(x.shape[1 + i] - 1) * strides[i] + ks[i] for i in range(rank)]
+    acc = np.zeros((x.shape[0], *full, k.shape[-2]))
+    for pos in np.ndindex(*x.shape[1:-1]):
+        contrib = np.einsum("nc,...oc->n...o", x[(slice(None),) + pos], k)
+        sl = tuple(slice(pos[i] * strides[i], pos[i] * strides[i] + ks[i]) for i in range(rank))
+        acc[(slice(None),) + sl] += contrib
+    before = [0] * rank
+    if padding == "same":
+        before = [_same_pads(out_spatial[i], ks[i], strides[i])[0] for i in range(rank)]
+    sl = tuple(slice(before[i], before[i] + out_spatial[i]) for i in range(rank))
+    return acc[(slice(None),) + sl]
+
+
+def test_convolutions_match_numpy_loops():
+    rng = np.random.RandomState(5)
+    x = rng.randn(2, 7, 6, 3)
+    k = rng.randn(3, 2, 3, 4)
+    for strides, padding, dilation in [((1, 1), "valid", (1, 1)), ((2, 2), "same", (1, 1)),
+                                       ((1, 1), "same", (2, 2)), ((2, 1), "valid", (1, 1))]:
+        want = _np_conv(x, k, strides, padding, dilation)
+        got = K.conv2d(x.astype("float32"), k.astype("float32"), strides, padding,
+                       dilation_rate=dilation)
+        _close(got, want, rtol=1e-4, atol=1e-4)
+        got = K.conv2d(_cf(x).astype("float32"), k.astype("float32"), strides, padding,
+                       "channels_first", dilation)
+        _close(_cl(got), want, rtol=1e-4, atol=1e-4)
+    x1 = rng.randn(2, 9, 3)
+    k1 = rng.randn(3, 3, 2)
+    _close(K.conv1d(x1, k1, 2, "same"), _np_conv(x1, k1, (2,), "same"), rtol=1e-4, atol=1e-4)
+    _close(K.conv1d(_cf(x1), k1, 1, "valid", "channels_first", 2),
+           _cf(_np_conv(x1, k1, (1,), "valid", (2,))), rtol=1e-4, atol=1e-4)
+    causal = np.asarray(K.conv1d(x1, k1, padding="causal", dilation_rate=2))
+    _close(causal, _np_conv(np.pad(x1, [(0, 0), (4, 0), (0, 0)]), k1, (1,), "valid", (2,)),
+           rtol=1e-4, atol=1e-4)
+    assert causal.shape == (2, 9, 2)
+    x3 = rng.randn(1, 4, 5, 4, 2)
+    k3 = rng.randn(2, 3, 2, 2, 3)
+    _close(K.conv3d(x3, k3, (1, 2, 1), "same"), _np_conv(x3, k3, (1, 2, 1), "same"),
+           rtol=1e-4, atol=1e-4)
+    _close(_cl(K.conv3d(_cf(x3), k3, data_format="channels_first")),
+           _np_conv(x3, k3, (1, 1, 1), "valid"), rtol=1e-4, atol=1e-4)
+    # Depthwise: channel i through its `multiplier` filters gives channels i*m .. i*m+m-1.
+    dk = rng.randn(3, 3, 3, 2)
+    want = _np_conv(x, dk.reshape(3, 3, 1, 6), (1, 1), "same", groups=3)
+    for i in range(3):
+        _close(want[..., 2 * i:2 * i + 2], _np_conv(x[..., i:i + 1], dk[:, :, i:i + 1], (1, 1),
+                                                    "same"), rtol=1e-6)
+    _close(K.depthwise_conv2d(x, dk, padding="same"), want, rtol=1e-4, atol=1e-4)
+    _close(_cl(K.depthwise_conv2d(_cf(x), dk, padding="same", data_format="channels_first")),
+           want, rtol=1e-4, atol=1e-4)
+    pk = rng.randn(1, 1, 6, 4)
+    _close(K.separable_conv2d(x, dk, pk, (2, 2), "same"),
+           _np_conv(_np_conv(x, dk.reshape(3, 3, 1, 6), (2, 2), "same", groups=3), pk,
+                    (1, 1), "valid"), rtol=1e-4, atol=1e-4)
+    dk1, pk1 = rng.randn(3, 3, 2), rng.randn(1, 6, 4)
+    _close(K.separable_conv1d(x1, dk1, pk1, padding="valid", dilation_rate=2),
+           _np_conv(_np_conv(x1, dk1.reshape(3, 1, 6), (1,), "valid", (2,), groups=3), pk1,
+                    (1,), "valid"), rtol=1e-4, atol=1e-4)
+    # Jit-traceable, with static arguments.
+    f = jax.jit(lambda a, b: K.conv2d(a, b, (2, 2), "same"))
+    _close(f(x.astype("float32"), k.astype("float32")), _np_conv(x, k, (2, 2), "same"),
+           rtol=1e-4, atol=1e-4)
+
+
+def test_transposed_convolutions_match_numpy_scatter():
+    rng = np.random.RandomState(6)
+    x = rng.randn(2, 3, 4, 3)
+    k = rng.randn(3, 3, 5, 3)  # (kh, kw, filters, in_channels)
+    got = K.conv2d_transpose(x, k, (2, 7, 9, 5), (2, 2), "valid")
+    _close(got, _np_conv_transpose(x, k, (7, 9), (2, 2), "valid"), rtol=1e-4, atol=1e-4)
+    got = K.conv2d_transpose(x, k, (None, 6, 8, 5), (2, 2), "same")
+    want = _np_conv_transpose(x, k, (6, 8), (2, 2), "same")
+    _close(got, want, rtol=1e-4, atol=1e-4)
+    got = K.conv2d_transpose(_cf(x), k, (2, 5, 6, 8), (2, 2), "same", "channels_first")
+    _close(_cl(got), want, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="output_shape"):
+        K.conv2d_transpose(x, k, (2, 9, 9, 5), (2, 2), "same")
+    # The transpose of conv2d: <conv2d(z), x> == <z, conv2d_transpose(x)>.
+    z = rng.randn(2, 6, 8, 5)
+    lhs = np.sum(np.asarray(K.conv2d(z, k, (2, 2), "same", dilation_rate=1)) * x)
+    dil = K.conv2d_transpose(x, k, (2, 6, 8, 5), (2, 2), "same")
+    _close(lhs, np.sum(np.asarray(dil) * z), rtol=1e-4)
+    xd = rng.randn(1, 4, 4, 3)
+    dz = rng.randn(1, 8, 8, 5)
+    fwd = np.asarray(K.conv2d(dz, k, padding="valid", dilation_rate=(2, 2)))
+    back = K.conv2d_transpose(xd, k, (1, 8, 8, 5), padding="valid", dilation_rate=(2, 2))
+    _close(np.sum(fwd * xd), np.sum(np.asarray(back) * dz), rtol=1e-4)
+    x3 = rng.randn(1, 2, 3, 2, 2)
+    k3 = rng.randn(2, 2, 2, 3, 2)
+    got = K.conv3d_transpose(x3, k3, (1, 4, 6, 4, 3), (2, 2, 2), "same")
+    _close(got, _np_conv_transpose(x3, k3, (4, 6, 4), (2, 2, 2), "same"), rtol=1e-4, atol=1e-4)
+
+
+def _np_pool(x, size, strides, padding, mode):
+    rank = x.ndim - 2
+    if padding == "same":
+        pads = [_same_pads(x.shape[1 + i], size[i], strides[i]) for i in range(rank)]
+    else:
+        pads = [(0, 0)] * rank
+    outs = [(x.shape[1 + i] + sum(pads[i]) - size[i]) // strides[i] + 1 for i in range(rank)]
+    out = np.zeros((x.shape[0], *outs, x.shape[-1]))
+    for pos in np.ndindex(*outs):
+        lo = [max(pos[i] * strides[i] - pads[i][0], 0) for i in range(rank)]
+        hi = [min(pos[i] * strides[i] - pads[i][0] + size[i], x.shape[1 + i])
+              for i in range(rank)]
+        win = x[(slice(None),) + tuple(slice(a, b) for a, b in zip(lo, hi)) + (slice(None),)]
+        win = win.reshape(x.shape[0], -1, x.shape[-1])
+        out[(slice(None),) + pos] = win.max(1) if mode == "max" else win.mean(1)
+    return out
+
+
+def test_pooling_matches_numpy_loops():
+    rng = np.random.RandomState(7)
+    x = rng.randn(2, 5, 7, 3).astype("float32")
+    for size, strides, padding, mode in [((2, 2), (2, 2), "valid", "max"),
+                                         ((3, 3), (2, 2), "same", "avg"),
+                                         ((2, 3), (1, 2), "same", "max"),
+                                         ((2, 3), (1, 2), "valid", "avg")]:
+        want = _np_pool(x, size, strides, padding, mode)
+        _close(K.pool2d(x, size, strides, padding, pool_mode=mode), want)
+        _close(_cl(K.pool2d(_cf(x), size, strides, padding, "channels_first", mode)), want)
+    x3 = rng.randn(1, 3, 4, 5, 2).astype("float32")
+    for mode in ("max", "avg"):
+        _close(K.pool3d(x3, (2, 2, 2), (2, 2, 2), "same", pool_mode=mode),
+               _np_pool(x3, (2, 2, 2), (2, 2, 2), "same", mode))
+    with pytest.raises(ValueError, match="pool_mode"):
+        K.pool2d(x, (2, 2), pool_mode="sum")
+    g = jax.grad(lambda a: jnp.sum(K.pool2d(a, (2, 2), (2, 2))))(x)
+    assert float(jnp.sum(g)) == 2 * 2 * 3 * 3
+
+
+def test_bias_add_both_data_formats():
+    rng = np.random.RandomState(8)
+    for shape in [(2, 3, 4), (2, 3, 4, 5), (2, 3, 4, 2, 5)]:
+        x = rng.randn(*shape).astype("float32")
+        b = rng.randn(shape[-1]).astype("float32")
+        _close(K.bias_add(x, b), x + b)
+        _close(_cl(K.bias_add(_cf(x), b, "channels_first")), x + b)
+        full = rng.randn(*shape[1:]).astype("float32")
+        _close(K.bias_add(x, full), x + full)
+        # channels_first: the bias is reshaped (not transposed) to (channels, spatial...).
+        want = _cf(x) + full.reshape((shape[-1],) + shape[1:-1])
+        _close(K.bias_add(_cf(x), full, "channels_first"), want)
+    _close(K.bias_add(np.ones((2, 3)), np.arange(3.0)), np.ones((2, 3)) + np.arange(3.0))
+    with pytest.raises(ValueError, match="bias"):
+        K.bias_add(np.ones((2, 3, 4, 5)), np.ones((4, 5)))
+    with pytest.raises(ValueError, match="data_format"):
+        K.bias_add(np.ones((2, 3, 4)), np.ones(4), data_format="NCW")
+
+
+def test_locally_connected_convolutions():
+    rng = np.random.RandomState(9)
+    x = rng.randn(2, 7, 3)
+    length = (7 - 3) // 2 + 1
+    kern = rng.randn(length, 3 * 3, 4)
+    want = np.stack([x[:, 2 * i:2 * i + 3, :].reshape(2, -1) @ kern[i] for i in range(length)],
+                    axis=1)
+    _close(K.local_conv1d(x, kern, (3,), (2,)), want, rtol=1e-4, atol=1e-4)
+    x2 = rng.randn(2, 5, 6, 3)
+    rows, cols = 2, 3
+    kern2 = rng.randn(rows * cols, 3 * 2 * 3, 4)
+    want = np.zeros((2, rows, cols, 4))
+    want_cf = np.zeros((2, 4, rows, cols))
+    x2f = _cf(x2)
+    for i in range(rows):
+        for j in range(cols):
+            w = kern2[i * cols + j]
+            want[:, i, j] = x2[:, 2 * i:2 * i + 3, 2 * j:2 * j + 2, :].reshape(2, -1) @ w
+            want_cf[:, :, i, j] = x2f[:, :, 2 * i:2 * i + 3, 2 * j:2 * j + 2].reshape(2, -1) @ w
+    _close(K.local_conv2d(x2, kern2, (3, 2), (2, 2), (rows, cols)), want, rtol=1e-4, atol=1e-4)
+    _close(K.local_conv2d(x2f, kern2, (3, 2), (2, 2), (rows, cols), "channels_first"), want_cf,
+           rtol=1e-4, atol=1e-4)
+
+
+def test_bad_convolution_arguments_raise():
+    x, k = np.ones((1, 4, 4, 1), "float32"), np.ones((2, 2, 1, 1), "float32")
+    with pytest.raises(ValueError, match="padding"):
+        K.conv2d(x, k, padding="full")
+    with pytest.raises(ValueError, match="data_format"):
+        K.conv2d(x, k, data_format="NHWC")
+    with pytest.raises(ValueError, match="causal"):
+        K.conv1d(np.ones((1, 1, 4)), np.ones((2, 1, 1)), padding="causal",
+                 data_format="channels_first")
+    with pytest.raises(ValueError, match="strides"):
+        K.conv2d(x, k, strides=(1, 1, 1))
+    with pytest.raises(ValueError, match="4-D input"):
+        K.conv2d(x[0], k)
