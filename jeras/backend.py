@@ -1760,6 +1760,155 @@ def local_conv2d(inputs: Any, kernel: Any, kernel_size: Sequence[int], strides: 
     return jnp.moveaxis(out, 3, 1) if data_format == "channels_first" else out
 
 
+# Control flow and higher-order functions, on `lax.scan`.
+
+def _time_mask(mask_t: jax.Array, like: jax.Array) -> jax.Array:
+    return jnp.reshape(mask_t, mask_t.shape[:1] + (1,) * (like.ndim - 1))
+
+
+def rnn(step_function: Callable, inputs: Any, initial_states: Sequence[Any],
+        go_backwards: bool = False, mask: Any = None, constants: Sequence[Any] | None = None,
+        unroll: bool = False, input_length: int | None = None) -> tuple:
+    """Iterates `step_function` over the time axis of `inputs` (a `lax.scan`).
+
+    # Arguments
+        step_function: called as `step_function(inputs_t, states + constants)`
+            with `inputs_t` of shape `(samples, ...)` and `states` a list;
+            returns `(output_t, new_states)`, the new states shaped like the old.
+        inputs: array of shape `(samples, time, ...)`, at least 3-D.
+        initial_states: list of arrays of shape `(samples, ...)`.
+        go_backwards: iterate from the last step to the first; `outputs` is
+            then in that (reversed) order.
+        mask: `(samples, time)` array, zero (False) where a step is masked; a
+            masked step keeps the previous states and outputs, instead of its
+            own output, the first state (`unroll=False`) or the previous output,
+            zeros at the first step (`unroll=True`), as Keras 2.2.4 does.
+        constants: list of arrays passed to every step after the states.
+        unroll: unroll the loop at compile time (faster for short sequences).
+        input_length: accepted for Keras 2 compatibility (shapes are static).
+
+    # Returns
+        `(last_output, outputs, new_states)`: the output of the last step,
+        `(samples, time, ...)`, and the list of the final states.
+
+    # Raises
+        ValueError: if `inputs` has fewer than 3 axes, or a mask is given
+            without initial states.
+    """
+    del input_length
+    inputs = jnp.asarray(_arr(inputs))
+    if inputs.ndim < 3:
+        raise ValueError(f"rnn: `inputs` must be at least 3-D (samples, time, ...), "
+                         f"got shape {inputs.shape}")
+    states = [jnp.asarray(_arr(s)) for s in initial_states]
+    constants = [_arr(c) for c in (constants or [])]
+    xs = jnp.swapaxes(inputs, 0, 1)
+    ms = None
+    if mask is not None:
+        if not states:
+            raise ValueError(
+                "rnn: no initial states provided; with a mask the step function must "
+                "take states (its first state at time t being the output at t - 1)")
+        m = jnp.asarray(_arr(mask))
+        m = jnp.reshape(m, m.shape[:2]) if m.ndim > 2 else m
+        ms = jnp.swapaxes(m.astype(bool), 0, 1)
+    if go_backwards:
+        xs = xs[::-1]
+        ms = None if ms is None else ms[::-1]
+
+    def call(x_t, states_t):
+        output, new_states = step_function(x_t, list(states_t) + constants)
+        return jnp.asarray(_arr(output)), [jnp.asarray(_arr(s)) for s in new_states]
+
+    keep_previous_output = ms is not None and unroll
+    if keep_previous_output:
+        out_spec = jax.eval_shape(lambda x, s: call(x, s)[0], xs[0], states)
+        previous = jnp.zeros(out_spec.shape, out_spec.dtype)
+    else:
+        previous = None
+
+    def step(carry, inp):
+        states_t, prev_out = carry
+        x_t, m_t = inp
+        output, new_states = call(x_t, states_t)
+        if len(new_states) != len(states_t):
+            raise ValueError(f"rnn: the step function returned {len(new_states)} states, "
+                             f"expected {len(states_t)}")
+        if m_t is not None:
+            fallback = prev_out if keep_previous_output else states_t[0]
+            output = jnp.where(_time_mask(m_t, output), output, fallback)
+            new_states = [jnp.where(_time_mask(m_t, new), new, old)
+                          for new, old in zip(new_states, states_t, strict=True)]
+        new_states = [new.astype(old.dtype) for new, old in zip(new_states, states_t,
+                                                                strict=True)]
+        return (new_states, output if keep_previous_output else None), output
+
+    (final_states, _), outputs = jax.lax.scan(step, (states, previous), (xs, ms),
+                                              unroll=bool(unroll) or 1)
+    outputs = jnp.swapaxes(outputs, 0, 1)
+    return outputs[:, -1], outputs, list(final_states)
+
+
+def map_fn(fn: Callable, elems: Any, name: str | None = None,
+           dtype: str | None = None) -> Any:
+    """Applies `fn` to each slice of `elems` along its first axis and stacks the results.
+
+    # Arguments
+        fn: function of one slice.
+        elems: array (or pytree of arrays) to map over.
+        name: accepted for Keras 2 compatibility.
+        dtype: the dtype of the results, if given (they are cast to it).
+    """
+    del name
+    out = jax.lax.map(fn, jax.tree_util.tree_map(_arr, elems))
+    if dtype is not None:
+        out = jax.tree_util.tree_map(lambda a: a.astype(dtype), out)
+    return out
+
+
+def _fold(fn: Callable, elems: Any, initializer: Any, reverse: bool) -> Any:
+    elems = jnp.asarray(_arr(elems))
+    if initializer is None:
+        initializer = elems[-1] if reverse else elems[0]
+        elems = elems[:-1] if reverse else elems[1:]
+    else:
+        initializer = jax.tree_util.tree_map(lambda a: jnp.asarray(_arr(a)), initializer)
+    acc, _ = jax.lax.scan(lambda a, x: (fn(a, x), None), initializer, elems, reverse=reverse)
+    return acc
+
+
+def foldl(fn: Callable, elems: Any, initializer: Any = None, name: str | None = None) -> Any:
+    """Reduces `elems` along its first axis from left to right: `fn(acc, x)`.
+
+    # Arguments
+        fn: function of the accumulator and one slice, e.g. `lambda acc, x: acc + x`.
+        elems: array to reduce.
+        initializer: the first accumulator (`elems[0]` when None).
+        name: accepted for Keras 2 compatibility.
+
+    # Returns
+        The final accumulator, shaped like `initializer`.
+    """
+    del name
+    return _fold(fn, elems, initializer, reverse=False)
+
+
+def foldr(fn: Callable, elems: Any, initializer: Any = None, name: str | None = None) -> Any:
+    """Reduces `elems` along its first axis from right to left: `fn(acc, x)`.
+
+    # Arguments
+        fn: function of the accumulator and one slice.
+        elems: array to reduce.
+        initializer: the first accumulator (`elems[-1]` when None).
+        name: accepted for Keras 2 compatibility.
+
+    # Returns
+        The final accumulator, shaped like `initializer`.
+    """
+    del name
+    return _fold(fn, elems, initializer, reverse=True)
+
+
 def clear_session() -> None:
     """Resets the layer-name counters and the learning phase, as Keras 2's `clear_session` does."""
     global _LEARNING_PHASE

@@ -500,3 +500,60 @@ def test_bad_convolution_arguments_raise():
         K.conv2d(x, k, strides=(1, 1, 1))
     with pytest.raises(ValueError, match="4-D input"):
         K.conv2d(x[0], k)
+
+
+def _np_simple_rnn(x, h0, w, u, c, mask=None, backwards=False, keep_previous_output=False):
+    n, steps = x.shape[:2]
+    order = range(steps - 1, -1, -1) if backwards else range(steps)
+    h, outputs, prev = h0, [], np.zeros_like(h0)
+    for t in order:
+        new = np.tanh(x[:, t] @ w + h @ u + c)
+        out = new
+        if mask is not None:
+            m = mask[:, t][:, None].astype(bool)
+            out = np.where(m, new, prev if keep_previous_output else h)
+            new = np.where(m, new, h)
+        h, prev = new, out
+        outputs.append(out)
+    return outputs[-1], np.stack(outputs, axis=1), h
+
+
+def test_rnn_matches_python_loop():
+    rng = np.random.RandomState(10)
+    x = rng.randn(3, 5, 2).astype("float32")
+    w, u = rng.randn(2, 4).astype("float32"), rng.randn(4, 4).astype("float32") * 0.5
+    c = rng.randn(4).astype("float32")
+    h0 = rng.randn(3, 4).astype("float32")
+    mask = np.array([[0, 1, 1, 0, 1], [1, 1, 1, 1, 1], [1, 1, 0, 0, 0]], "float32")
+
+    def step(x_t, states):
+        h, const = states
+        out = jnp.tanh(x_t @ w + h @ u + const)
+        return out, [out]
+
+    for kwargs in [{"go_backwards": True}, {"mask": mask, "unroll": True},
+                   {"mask": mask, "go_backwards": True}]:
+        last, outs, states = K.rnn(step, x, [h0], constants=[c], **kwargs)
+        want = _np_simple_rnn(x, h0, w, u, c, kwargs.get("mask"), kwargs.get("go_backwards"),
+                              kwargs.get("unroll", False))
+        _close(last, want[0], rtol=1e-4, atol=1e-5)
+        _close(outs, want[1], rtol=1e-4, atol=1e-5)
+        assert isinstance(states, list) and len(states) == 1
+        _close(states[0], want[2], rtol=1e-4, atol=1e-5)
+    jitted = jax.jit(lambda a, m: K.rnn(step, a, [h0], mask=m, constants=[c])[1])
+    _close(jitted(x, mask), _np_simple_rnn(x, h0, w, u, c, mask)[1], rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="3-D"):
+        K.rnn(step, x[:, 0], [h0])
+    with pytest.raises(ValueError, match="initial states"):
+        K.rnn(lambda a, s: (a, []), x, [], mask=mask)
+
+
+def test_map_fn_foldl_foldr():
+    x = np.arange(12, dtype="float32").reshape(4, 3)
+    _close(K.map_fn(lambda r: r * r.sum(), x), x * x.sum(1, keepdims=True))
+    assert K.dtype(K.map_fn(jnp.sum, x, dtype="int32")) == "int32"
+    _close(K.foldl(lambda acc, r: acc * 2 + r, x), ((x[0] * 2 + x[1]) * 2 + x[2]) * 2 + x[3])
+    _close(K.foldr(lambda acc, r: acc * 2 + r, x), ((x[3] * 2 + x[2]) * 2 + x[1]) * 2 + x[0])
+    _close(K.foldl(lambda acc, r: acc - r.sum(), x, initializer=np.float32(100)), 100 - x.sum())
+    _close(K.foldr(lambda acc, r: acc + r[:1], x[:, :1], initializer=np.zeros(1, "float32")),
+           [x[:, 0].sum()])
