@@ -82,7 +82,7 @@ def categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
         Tensor of 0/1 values, one per sample, shape `y_pred.shape[:-1]`.
     """
     y_pred = _as_float(y_pred)
-    same = jnp.equal(jnp.argmax(jnp.asarray(y_true), axis=-1), jnp.argmax(y_pred, axis=-1))
+    same = jnp.equal(jnp.argmax(jnp.asarray(K._arr(y_true)), axis=-1), jnp.argmax(y_pred, axis=-1))
     return same.astype(y_pred.dtype)
 
 
@@ -141,7 +141,7 @@ def top_k_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike, k: int = 5)
         shape `y_pred.shape[:-1]`.
     """
     y_pred = _as_float(y_pred)
-    return _batch_mean(_in_top_k(y_pred, jnp.argmax(jnp.asarray(y_true), axis=-1), k))
+    return _batch_mean(_in_top_k(y_pred, jnp.argmax(jnp.asarray(K._arr(y_true)), axis=-1), k))
 
 
 def sparse_top_k_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike,
@@ -163,6 +163,9 @@ def sparse_top_k_categorical_accuracy(y_true: ArrayLike, y_pred: ArrayLike,
     y_pred = _as_float(y_pred)
     return _batch_mean(_in_top_k(y_pred, _class_ids(y_true, y_pred).astype(jnp.int32), k))
 
+
+# Metrics applied to graph tensors record graph nodes, as the losses do.
+K.dispatch_module(globals())
 
 _METRICS: dict[str, Callable] = {
     fn.__name__: fn
