@@ -1909,6 +1909,243 @@ def foldr(fn: Callable, elems: Any, initializer: Any = None, name: str | None = 
     return _fold(fn, elems, initializer, reverse=True)
 
 
+# CTC (Connectionist Temporal Classification). The blank is the last class,
+# as in Keras 2.2.4. Lengths are data, shapes static, so everything traces
+# under `jax.jit`.
+
+_CTC_NEG = -1e30  # a finite "log 0", so that gradients stay finite
+
+
+def ctc_label_dense_to_sparse(labels: Any, label_lengths: Any) -> Any:
+    """Converts dense CTC labels to a sparse array holding the first `label_lengths` of each row.
+
+    # Arguments
+        labels: `(samples, max_string_length)` integer labels.
+        label_lengths: `(samples,)` number of valid labels in each row.
+
+    # Returns
+        A `jax.experimental.sparse.BCOO` of `labels`' shape. It stores one
+        entry per position (shapes are static); positions past a row's length
+        carry out-of-range indices, which `to_dense` drops.
+    """
+    from jax.experimental import sparse as jsparse
+    labels = jnp.asarray(_arr(labels))
+    lengths = jnp.reshape(jnp.asarray(_arr(label_lengths)), (-1,)).astype(jnp.int32)
+    n, width = labels.shape
+    rows, cols = np.meshgrid(np.arange(n), np.arange(width), indexing="ij")
+    valid = jnp.asarray(cols) < lengths[:, None]
+    indices = jnp.stack([jnp.where(valid, jnp.asarray(rows), n),
+                         jnp.where(valid, jnp.asarray(cols), width)], axis=-1)
+    return jsparse.BCOO((labels.reshape(-1), indices.reshape(-1, 2)), shape=(n, width))
+
+
+def _lse(*xs: jax.Array) -> jax.Array:
+    m = xs[0]
+    for x in xs[1:]:
+        m = jnp.maximum(m, x)
+    total = builtins.sum(jnp.exp(x - m) for x in xs)
+    return m + jnp.log(total)
+
+
+def _ctc_log_likelihood(log_probs: jax.Array, labels: jax.Array, input_length: jax.Array,
+                        label_length: jax.Array) -> jax.Array:
+    """log p(labels | inputs) by the CTC forward recursion, for each sample.
+
+    log_probs: (samples, time, classes) normalised log-probabilities, the
+    blank being the last class; labels: (samples, L) ints; lengths: (samples,).
+    """
+    n, steps, classes = log_probs.shape
+    width = labels.shape[1]
+    blank = classes - 1
+    labels = jnp.clip(labels.astype(jnp.int32), 0, classes - 1)
+    ext = jnp.full((n, 2 * width + 1), blank, jnp.int32).at[:, 1::2].set(labels)
+    # A label may be reached from two positions back unless it repeats the previous label.
+    skip = jnp.zeros(ext.shape, bool).at[:, 3::2].set(labels[:, 1:] != labels[:, :-1])
+    neg = jnp.asarray(_CTC_NEG, log_probs.dtype)
+    emit = jnp.take_along_axis(log_probs, ext[:, None, :], axis=2)  # (samples, time, S)
+    positions = jnp.arange(ext.shape[1])
+    alpha0 = jnp.where(positions[None, :] < 2, emit[:, 0, :], neg)
+
+    def step(alpha, inp):
+        t, emit_t = inp
+        one = jnp.concatenate([jnp.full((n, 1), neg), alpha[:, :-1]], axis=1)
+        two = jnp.concatenate([jnp.full((n, 2), neg), alpha[:, :-2]], axis=1)
+        two = jnp.where(skip, two, neg)
+        new = _lse(alpha, one, two) + emit_t
+        return jnp.where((t < input_length)[:, None], new, alpha), None
+
+    ts = jnp.arange(1, steps)
+    alpha, _ = jax.lax.scan(step, alpha0, (ts, jnp.swapaxes(emit[:, 1:], 0, 1)))
+    last = 2 * label_length
+    end_blank = jnp.take_along_axis(alpha, last[:, None], axis=1)[:, 0]
+    end_label = jnp.take_along_axis(alpha, jnp.maximum(last - 1, 0)[:, None], axis=1)[:, 0]
+    end_label = jnp.where(label_length > 0, end_label, neg)
+    return _lse(end_blank, end_label)
+
+
+@functools.partial(jax.jit, static_argnames="eps")
+def _ctc_cost(labels: jax.Array, y_pred: jax.Array, input_length: jax.Array,
+              label_length: jax.Array, eps: float) -> jax.Array:
+    log_probs = jax.nn.log_softmax(jnp.log(y_pred + eps), axis=-1)
+    return -_ctc_log_likelihood(log_probs, labels, input_length, label_length)[:, None]
+
+
+def ctc_batch_cost(y_true: Any, y_pred: Any, input_length: Any, label_length: Any) -> jax.Array:
+    """Runs the CTC loss on each batch element.
+
+    # Arguments
+        y_true: `(samples, max_string_length)` integer labels (entries past a
+            row's `label_length` are ignored).
+        y_pred: `(samples, time_steps, num_categories)` softmax outputs; the
+            last category is the blank.
+        input_length: `(samples, 1)` number of valid time steps of each row.
+        label_length: `(samples, 1)` number of labels of each row.
+
+    # Returns
+        `(samples, 1)`: the negative log-likelihood of each row's labels, with
+        the probabilities taken as `y_pred + epsilon` renormalised (as
+        TensorFlow's `ctc_loss` does with `log(y_pred + epsilon)` as its logits).
+    """
+    y_pred = jnp.asarray(_arr(y_pred))
+    labels = jnp.asarray(_arr(y_true))
+    input_length = jnp.reshape(jnp.asarray(_arr(input_length)), (-1,)).astype(jnp.int32)
+    label_length = jnp.reshape(jnp.asarray(_arr(label_length)), (-1,)).astype(jnp.int32)
+    return _ctc_cost(labels, y_pred, input_length, label_length, eps=epsilon())
+
+
+def _compact(labels: jax.Array, keep: jax.Array) -> jax.Array:
+    """Moves the kept entries of each row to its front; the rest becomes -1."""
+    n, width = labels.shape
+    pos = jnp.where(keep, jnp.cumsum(keep, axis=1) - 1, width)
+    rows = jnp.broadcast_to(jnp.arange(n)[:, None], labels.shape)
+    out = jnp.full((n, width), -1, jnp.int32)
+    return out.at[rows, pos].set(labels.astype(jnp.int32), mode="drop")
+
+
+@jax.jit
+def _ctc_greedy(logits: jax.Array, lengths: jax.Array) -> tuple:
+    n, steps, classes = logits.shape
+    best = jnp.argmax(logits, axis=-1).astype(jnp.int32)
+    valid = jnp.arange(steps)[None, :] < lengths[:, None]
+    previous = jnp.concatenate([jnp.full((n, 1), -1, jnp.int32), best[:, :-1]], axis=1)
+    keep = valid & (best != classes - 1) & (best != previous)
+    # TensorFlow's greedy decoder reports minus the sum of the best logits.
+    score = -jnp.sum(jnp.where(valid, jnp.max(logits, axis=-1), 0.0), axis=1, keepdims=True)
+    return [_compact(best, keep)], score
+
+
+def _ctc_beam_one(logits: jax.Array, length: jax.Array, beam_width: int,
+                  top_paths: int) -> tuple:
+    """Prefix beam search over one sequence, as TensorFlow's CTC beam search decoder."""
+    steps, classes = logits.shape
+    blank = classes - 1
+    width = beam_width
+    neg = jnp.asarray(_CTC_NEG, logits.dtype)
+    prefix = jnp.full((width, steps), -1, jnp.int32)
+    plen = jnp.zeros((width,), jnp.int32)
+    p_blank = jnp.full((width,), neg).at[0].set(0.0)
+    p_label = jnp.full((width,), neg)
+    alive = jnp.zeros((width,), bool).at[0].set(True)
+    labels = jnp.arange(classes)
+
+    def step(carry, inp):
+        prefix, plen, p_blank, p_label, alive = carry
+        t, x = inp
+        x = x - jnp.max(x)  # TensorFlow scores each frame relative to its best class
+        total = _lse(p_blank, p_label)
+        last = jnp.take_along_axis(prefix, jnp.maximum(plen - 1, 0)[:, None], axis=1)[:, 0]
+        last = jnp.where(plen > 0, last, -1)
+        # The beams kept as they are: through a blank, or repeating their last label.
+        stay_blank = jnp.where(alive, total + x[blank], neg)
+        stay_label = jnp.where(alive & (plen > 0), p_label + x[jnp.maximum(last, 0)], neg)
+        # The beams extended by one label c.
+        before = jnp.where(labels[None, :] == last[:, None], p_blank[:, None], total[:, None])
+        ext = jnp.where(alive[:, None] & (labels[None, :] != blank), before + x[None, :], neg)
+        # An extension that is already a beam adds to that beam instead.
+        parent = jnp.where(jnp.arange(steps)[None, :] == (plen - 1)[:, None], -1, prefix)
+        match = (jnp.all(parent[:, None, :] == prefix[None, :, :], axis=-1)
+                 & alive[:, None] & alive[None, :] & (plen > 0)[:, None])
+        has_parent = jnp.any(match, axis=1)
+        j = jnp.argmax(match, axis=1)
+        c = jnp.maximum(last, 0)
+        stay_label = jnp.where(has_parent, _lse(stay_label, ext[j, c]), stay_label)
+        ext = ext.at[jnp.where(has_parent, j, width), c].set(neg, mode="drop")
+        scores = jnp.concatenate([_lse(stay_blank, stay_label), ext.reshape(-1)])
+        top, pick = jax.lax.top_k(scores, width)
+        from_ext = pick >= width
+        src = jnp.where(from_ext, (pick - width) // classes, pick)
+        lab = (pick - width) % classes
+        new_prefix = prefix[src]
+        new_prefix = jnp.where(
+            from_ext[:, None] & (jnp.arange(steps)[None, :] == plen[src][:, None]),
+            lab[:, None], new_prefix)
+        new_plen = plen[src] + from_ext.astype(jnp.int32)
+        new_blank = jnp.where(from_ext, neg, stay_blank[src])
+        new_label = jnp.where(from_ext, ext.reshape(-1)[jnp.maximum(pick - width, 0)],
+                              stay_label[src])
+        new_alive = top > neg / 2
+        new = (new_prefix, new_plen, new_blank, new_label, new_alive)
+        active = t < length
+        return jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, carry), None
+
+    carry = (prefix, plen, p_blank, p_label, alive)
+    carry, _ = jax.lax.scan(step, carry, (jnp.arange(steps), logits))
+    prefix, plen, p_blank, p_label, alive = carry
+    score = jnp.where(alive, _lse(p_blank, p_label), -jnp.inf)
+    order = jnp.argsort(-score)[:top_paths]
+    prefix, score = prefix[order], score[order]
+    # TensorFlow (merge_repeated=True) also merges repeated labels of a beam.
+    before = jnp.concatenate([jnp.full((top_paths, 1), -1, jnp.int32), prefix[:, :-1]], axis=1)
+    keep = (prefix >= 0) & (prefix != before)
+    return _compact(prefix, keep), score
+
+
+@functools.partial(jax.jit, static_argnames=("beam_width", "top_paths"))
+def _ctc_beam(logits: jax.Array, lengths: jax.Array, beam_width: int,
+              top_paths: int) -> tuple:
+    decoded, score = jax.vmap(
+        lambda lg, n: _ctc_beam_one(lg, n, beam_width, top_paths))(logits, lengths)
+    return [decoded[:, i] for i in range(top_paths)], score
+
+
+def ctc_decode(y_pred: Any, input_length: Any, greedy: bool = True, beam_width: int = 100,
+               top_paths: int = 1) -> tuple:
+    """Decodes the output of a softmax by best path (greedy) or beam search.
+
+    # Arguments
+        y_pred: `(samples, time_steps, num_categories)` softmax outputs; the
+            last category is the blank.
+        input_length: `(samples,)` number of valid time steps of each row.
+        greedy: best-path decoding if True, else beam search.
+        beam_width: the beam width of the beam search.
+        top_paths: how many of the most probable paths the beam search returns.
+
+    # Returns
+        `(decoded, log_prob)`. `decoded` is a list (one array for greedy
+        decoding, `top_paths` for beam search) of `(samples, time_steps)` int32
+        arrays holding the decoded labels first and -1 after them: Keras
+        2.2.4 trims the padding to the longest decoded row, which a static
+        shape cannot, so the width is always `time_steps`. `log_prob` is, for
+        greedy decoding, `(samples, 1)` minus the sum over valid steps of the
+        best `log(y_pred + epsilon)`; for beam search `(samples, top_paths)`,
+        the log-score of each path with each frame's scores taken relative to
+        its best class, as TensorFlow's decoders report them.
+
+    # Raises
+        ValueError: if `top_paths` is not between 1 and `beam_width`.
+    """
+    y_pred = jnp.asarray(_arr(y_pred))
+    lengths = jnp.reshape(jnp.asarray(_arr(input_length)), (-1,)).astype(jnp.int32)
+    logits = jnp.log(y_pred + epsilon())
+    if greedy:
+        return _ctc_greedy(logits, lengths)
+    beam_width, top_paths = int(beam_width), int(top_paths)
+    if not 1 <= top_paths <= beam_width:
+        raise ValueError(f"ctc_decode: `top_paths` must be between 1 and `beam_width` "
+                         f"({beam_width}), got {top_paths}")
+    return _ctc_beam(logits, lengths, beam_width=beam_width, top_paths=top_paths)
+
+
 def clear_session() -> None:
     """Resets the layer-name counters and the learning phase, as Keras 2's `clear_session` does."""
     global _LEARNING_PHASE

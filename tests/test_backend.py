@@ -1,4 +1,6 @@
 """jeras.backend (K): variables and the ops custom losses and metrics use."""
+import itertools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -557,3 +559,104 @@ def test_map_fn_foldl_foldr():
     _close(K.foldl(lambda acc, r: acc - r.sum(), x, initializer=np.float32(100)), 100 - x.sum())
     _close(K.foldr(lambda acc, r: acc + r[:1], x[:, :1], initializer=np.zeros(1, "float32")),
            [x[:, 0].sum()])
+
+
+def _collapse(path, blank):
+    out, prev = [], None
+    for s in path:
+        if s != prev and s != blank:
+            out.append(s)
+        prev = s
+    return tuple(out)
+
+
+def _brute_force_ctc(probs, steps):
+    """{labelling: total probability} over every path of `steps` frames."""
+    blank = probs.shape[-1] - 1
+    totals = {}
+    for path in itertools.product(range(probs.shape[-1]), repeat=steps):
+        p = np.prod([probs[t, s] for t, s in enumerate(path)])
+        key = _collapse(path, blank)
+        totals[key] = totals.get(key, 0.0) + p
+    return totals
+
+
+def test_ctc_batch_cost_matches_brute_force():
+    # The case of Keras 2.2.4's own test, with the values TensorFlow gives for it.
+    labels = np.array([[0, 1, 2, 1, 0], [0, 1, 1, 0, -1]])
+    y_pred = np.array(
+        [[[0.633766, 0.221185, 0.0917319, 0.0129757, 0.0142857, 0.0260553],
+          [0.111121, 0.588392, 0.278779, 0.0055756, 0.00569609, 0.010436],
+          [0.0357786, 0.633813, 0.321418, 0.00249248, 0.00272882, 0.0037688],
+          [0.0663296, 0.643849, 0.280111, 0.00283995, 0.0035545, 0.00331533],
+          [0.458235, 0.396634, 0.123377, 0.00648837, 0.00903441, 0.00623107]],
+         [[0.30176, 0.28562, 0.0831517, 0.0862751, 0.0816851, 0.161508],
+          [0.24082, 0.397533, 0.0557226, 0.0546814, 0.0557528, 0.19549],
+          [0.230246, 0.450868, 0.0389607, 0.038309, 0.0391602, 0.202456],
+          [0.280884, 0.429522, 0.0326593, 0.0339046, 0.0326856, 0.190345],
+          [0.423286, 0.315517, 0.0338439, 0.0393744, 0.0339315, 0.154046]]], "float32")
+    for input_length, label_length, tf_values in [([5, 5], [5, 4], [3.34211, 5.42262]),
+                                                  ([4, 5], [3, 2], None)]:
+        got = np.asarray(K.ctc_batch_cost(labels, y_pred, np.array(input_length)[:, None],
+                                          np.array(label_length)[:, None]))
+        assert got.shape == (2, 1)
+        if tf_values is not None:
+            _close(got[:, 0], tf_values, atol=1e-5)
+        for b in range(2):
+            # The probabilities TensorFlow's ctc_loss sees: softmax(log(y_pred + eps)).
+            probs = (y_pred[b] + 1e-7) / (y_pred[b] + 1e-7).sum(-1, keepdims=True)
+            table = _brute_force_ctc(probs, input_length[b])
+            _close(got[b, 0], -np.log(table[tuple(labels[b, :label_length[b]])]), rtol=1e-5)
+    # Differentiable, with finite gradients, under jit.
+    lengths = np.array([[5], [5]]), np.array([[5], [4]])
+    grad = jax.jit(jax.grad(lambda p: jnp.sum(K.ctc_batch_cost(labels, p, *lengths))))(y_pred)
+    assert np.isfinite(np.asarray(grad)).all()
+
+
+def test_ctc_decode_greedy_and_beam_search():
+    # Greedy: best class per frame, repeats merged, blanks (the last class) dropped.
+    y = np.full((2, 6, 4), 0.01, "float32")
+    best = [[0, 3, 0, 0, 1, 2], [1, 1, 3, 1, 2, 2]]
+    for b in range(2):
+        y[b, np.arange(6), best[b]] = 0.97
+    decoded, log_prob = K.ctc_decode(y, np.array([5, 6]))
+    assert len(decoded) == 1
+    np.testing.assert_array_equal(np.asarray(decoded[0]), [[0, 0, 1, -1, -1, -1],
+                                                           [1, 1, 2, -1, -1, -1]])
+    _close(log_prob, [[-5 * np.log(0.97 + 1e-7)], [-6 * np.log(0.97 + 1e-7)]], rtol=1e-5)
+    # Beam search wide enough to be exact: the best labellings by total path score,
+    # each frame scored relative to its best class.
+    rng = np.random.RandomState(12)
+    y = rng.rand(1, 4, 3).astype("float32") + 0.1
+    y /= y.sum(-1, keepdims=True)
+    frames = (y[0] + 1e-7) / (y[0] + 1e-7).max(-1, keepdims=True)
+    table = sorted(_brute_force_ctc(frames, 4).items(), key=lambda kv: -kv[1])
+    assert all(len(set(lab)) == len(lab) for lab, _ in table[:2])  # no repeat to merge
+    decoded, log_prob = K.ctc_decode(y, np.array([4]), greedy=False, beam_width=40, top_paths=2)
+    assert len(decoded) == 2 and np.asarray(log_prob).shape == (1, 2)
+    for i in range(2):
+        lab, score = table[i]
+        row = np.asarray(decoded[i])[0]
+        np.testing.assert_array_equal(row[:len(lab)], lab)
+        assert (row[len(lab):] == -1).all()
+        _close(np.asarray(log_prob)[0, i], np.log(score), rtol=1e-4)
+    # The beams TensorFlow finds with beam_width=2 in Keras 2.2.4's own test.
+    y = np.array([[0.30999, 0.309938, 0.0679938, 0.0673362, 0.0708352, 0.173908],
+                  [0.215136, 0.439699, 0.0370931, 0.0393967, 0.0381581, 0.230517],
+                  [0.199959, 0.489485, 0.0233221, 0.0251417, 0.0233289, 0.238763],
+                  [0.279611, 0.452966, 0.0204795, 0.0209126, 0.0194803, 0.20655],
+                  [0.51286, 0.288951, 0.0243026, 0.0220788, 0.0219297, 0.129878],
+                  [0.0] * 6, [0.0] * 6], "float32")[None]
+    decoded, log_prob = K.ctc_decode(y, np.array([5]), greedy=False, beam_width=2, top_paths=2)
+    np.testing.assert_array_equal(np.asarray(decoded[0])[0, :3], [1, 0, -1])
+    np.testing.assert_array_equal(np.asarray(decoded[1])[0, :4], [0, 1, 0, -1])
+    _close(log_prob, [[0.584855, 0.389139]], atol=1e-5)
+    with pytest.raises(ValueError, match="top_paths"):
+        K.ctc_decode(y, np.array([5]), greedy=False, beam_width=2, top_paths=3)
+
+
+def test_ctc_label_dense_to_sparse():
+    labels = np.array([[3, 1, 2], [4, 5, 6]])
+    sp = K.ctc_label_dense_to_sparse(labels, np.array([2, 3]))
+    assert K.is_sparse(sp)
+    np.testing.assert_array_equal(np.asarray(K.to_dense(sp)), [[3, 1, 0], [4, 5, 6]])
