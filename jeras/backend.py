@@ -269,9 +269,31 @@ class Variable:
     def __ge__(self, o): return self._binary(o, lambda a, b: a >= b)
     def __neg__(self): return -self.value
     def __abs__(self): return abs(self.value)
-    def __getitem__(self, item): return self.value[item]
+    def __getitem__(self, item):
+        if StateScope._stack:
+            return self.value[item]
+        # Outside a running step (in `build`: `self.kernel_i = self.kernel[:, :units]`,
+        # as 2.2.4's own LSTMCell writes), a slice is a view that reads the running
+        # step's value, not a copy frozen at build time.
+        return _SliceView(self, item)
 
     __hash__ = object.__hash__
+
+
+class _SliceView(Variable):
+    """A slice of a variable that follows its value (see `Variable.__getitem__`)."""
+
+    def __init__(self, parent: Variable, item: Any):
+        self._parent = parent
+        self._item = item
+        self.name = f"{parent.name}[{item!r}]"
+        self._dtype = None
+
+    def _read(self) -> Any:
+        return self._parent.value[self._item]
+
+    def _write(self, value: np.ndarray) -> None:
+        raise TypeError(f"{self.name} is a slice of a variable; assign to the variable")
 
 
 class StateView(Variable):
@@ -782,11 +804,12 @@ def to_dense(tensor: Any) -> Any:
 
 
 def is_tensor(x: Any) -> bool:
-    """Returns whether `x` is a backend tensor: a jax array (traced or not) or a `Variable`.
+    """Returns whether `x` is a backend tensor: a graph tensor, a jax array (traced or
+    not) or a `Variable`.
 
     Numpy arrays and Python numbers are not tensors, as in Keras 2.2.4.
     """
-    return isinstance(x, (jax.Array, Variable))
+    return _is_symbolic(x) or isinstance(x, (jax.Array, Variable))
 
 
 # Variables made from initial values, and tensor utilities.
@@ -2379,4 +2402,6 @@ dispatch_module(globals(), skip=(
     "in_train_phase", "in_test_phase", "update", "update_add", "update_sub",
     "moving_average_update", "function", "gradients", "dispatch_module", "current_scope",
     "cast_to_floatx", "get_uid", "reset_uids", "manual_variable_initialization",
-    "name_scope", "is_sparse", "get_session", "set_session"))
+    "name_scope", "is_sparse", "get_session", "set_session", "is_tensor",
+    "get_variable_shape", "normalize_data_format", "set_image_dim_ordering",
+    "image_dim_ordering"))

@@ -127,6 +127,8 @@ def test_data_format_helpers_and_legacy_settings():
     a = jnp.ones(3)
     assert K.is_tensor(a) and K.is_tensor(K.variable(1.0)) and not K.is_tensor(np.ones(3))
     assert not K.is_sparse(a) and K.to_dense(a) is a
+    graph = K.placeholder((None, 3))
+    assert K.is_tensor(graph) is True and K.get_variable_shape(graph) == (None, 3)
     K.manual_variable_initialization(True)
     K.manual_variable_initialization(False)
     first = K.get_uid("test_backend_uid")
