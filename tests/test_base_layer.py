@@ -180,3 +180,27 @@ def test_call_kwargs_training_true_keeps_dropout_on_in_inference():
     model = Model(inp, Dropout(0.5)(inp, training=True))
     out = model.predict(np.ones((4, 200), "float32"))
     assert 0.3 < (out == 0).mean() < 0.7
+
+
+def test_a_slice_taken_in_build_follows_the_trained_weights():
+    class HalfKernel(Layer):
+        def build(self, input_shape):
+            self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], 4))
+            self.left = self.kernel[:, :2]
+            super().build(input_shape)
+
+        def call(self, inputs):
+            return K.dot(inputs, self.left)
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0], 2)
+
+    x, y = _data(k=2)
+    inp = Input((5,))
+    layer = HalfKernel()
+    model = Model(inp, layer(inp))
+    model.compile("sgd", "mse")
+    model.fit(x, y, epochs=3, verbose=0)
+    kernel = K.get_value(layer.kernel)
+    np.testing.assert_allclose(K.get_value(layer.left), kernel[:, :2])
+    np.testing.assert_allclose(model.predict(x), x @ kernel[:, :2], rtol=1e-5, atol=1e-6)

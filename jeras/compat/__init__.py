@@ -54,6 +54,7 @@ _LAYER_MODULES = ("advanced_activations", "convolutional", "convolutional_recurr
 ALIASES.update({
     f"keras.layers.{name}": (f"jeras.layers.{name}",
                              *(("jeras.layers.pooling",) if name == "convolutional" else ()),
+                             *(("jeras.layers.rnn_cells",) if name == "recurrent" else ()),
                              "jeras.compat.layer_names")
     for name in _LAYER_MODULES})
 

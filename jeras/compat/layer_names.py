@@ -34,9 +34,10 @@ _RECURRENT = ("RNN", "Recurrent", "ConvRecurrent2D")
 
 def __getattr__(name: str) -> Any:
     if name in _RECURRENT:
-        recurrent = importlib.import_module("jeras.layers.recurrent")
-        if hasattr(recurrent, name):
-            return getattr(recurrent, name)
+        for module in ("jeras.layers.recurrent", "jeras.layers.rnn_cells"):
+            found = importlib.import_module(module)
+            if hasattr(found, name):
+                return getattr(found, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
