@@ -5,6 +5,7 @@ compiled code like any `jax.numpy` call. `get` turns what a layer's
 `activation=` argument received into one of them.
 """
 
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -195,6 +196,9 @@ def linear(x: ArrayLike) -> ArrayLike:
     return x
 
 
+# Activations applied to graph tensors record graph nodes.
+K.dispatch_module(globals())
+
 _ACTIVATIONS: dict[str, Callable] = {
     fn.__name__: fn
     for fn in (softmax, elu, selu, softplus, softsign, relu, tanh, sigmoid,
@@ -247,6 +251,12 @@ def get(identifier: str | Callable | None) -> Callable:
     """
     if identifier is None:
         return linear
+    from jeras.engine.base_layer import Layer
+    if isinstance(identifier, Layer):
+        warnings.warn(f"Do not pass a layer instance (such as {type(identifier).__name__}) as "
+                      "the activation argument of another layer. Instead, advanced "
+                      "activation layers should be used just like any other layer in a "
+                      "model.", stacklevel=2)
     if isinstance(identifier, str) or callable(identifier):
         return get_object(identifier, _ACTIVATIONS, "activation function")
     raise TypeError(
