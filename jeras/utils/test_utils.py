@@ -58,13 +58,6 @@ def get_test_data(num_train: int = 1000, num_test: int = 500, input_shape: tuple
     return (x[:num_train], y[:num_train]), (x[num_train:], y[num_train:])
 
 
-def _dtype_name(x: Any) -> str:
-    """`K.dtype(x)` for a graph tensor or an array: its dtype's name."""
-    if hasattr(x, "dtype"):
-        return np.dtype(x.dtype).name
-    return K.dtype(x)
-
-
 def _check_shape(expected: tuple, actual: tuple, where: str) -> None:
     if len(expected) != len(actual) or any(e is not None and e != a
                                            for e, a in zip(expected, actual)):
@@ -137,8 +130,8 @@ def layer_test(layer_cls: type, kwargs: dict | None = None, input_shape: tuple |
     else:
         x = Input(shape=input_shape[1:], dtype=input_dtype)
     y = layer(x)
-    if _dtype_name(y) != expected_output_dtype:
-        raise AssertionError(f"layer_test: {layer_cls.__name__} outputs {_dtype_name(y)}, "
+    if K.dtype(y) != expected_output_dtype:
+        raise AssertionError(f"layer_test: {layer_cls.__name__} outputs {K.dtype(y)}, "
                              f"expected {expected_output_dtype}")
     model = Model(x, y)
     built_weights = layer.get_weights()  # before the training step changes them
