@@ -599,8 +599,35 @@ def less(x, y): return jnp.less(_arr(x), _arr(y))
 def less_equal(x, y): return jnp.less_equal(_arr(x), _arr(y))
 
 
-def switch(condition, then_expression, else_expression):
-    return jnp.where(_arr(condition), _arr(then_expression), _arr(else_expression))
+def switch(condition: Any, then_expression: Any, else_expression: Any) -> jax.Array:
+    """Chooses between two tensors (or callables returning one) by `condition`.
+
+    A Python (or numpy) scalar condition picks one expression, which may then
+    differ in shape from the other. An array condition selects element by
+    element, aligned with the leading axes of the expressions: a `(samples,)`
+    condition picks whole rows of `(samples, ...)` expressions, as Keras 2.2.4 does.
+
+    # Raises
+        ValueError: if `condition` has more axes than the expressions.
+    """
+    condition = _arr(condition)
+    if isinstance(condition, (bool, int, float, np.bool_, np.number)):
+        chosen = then_expression if condition else else_expression
+        return jnp.asarray(_arr(chosen() if callable(chosen) else chosen))
+    if callable(then_expression):
+        then_expression = then_expression()
+    if callable(else_expression):
+        else_expression = else_expression()
+    cond = jnp.asarray(condition).astype(bool)
+    then_expression = jnp.asarray(_arr(then_expression))
+    else_expression = jnp.asarray(_arr(else_expression))
+    expr_ndim = builtins.max(then_expression.ndim, else_expression.ndim)
+    if cond.ndim > expr_ndim:
+        raise ValueError(
+            f"switch: the rank of `condition` ({cond.ndim}) must not exceed the rank of "
+            f"`then_expression` and `else_expression` ({expr_ndim})")
+    cond = jnp.reshape(cond, cond.shape + (1,) * (expr_ndim - cond.ndim))
+    return jnp.where(cond, then_expression, else_expression)
 
 
 # Linear algebra and shapes.
