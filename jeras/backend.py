@@ -562,14 +562,18 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
         threshold: where the function switches from linear to the slope.
     """
     x = jnp.asarray(_arr(x))
+    if alpha != 0.0 and max_value is None and threshold == 0.0:
+        return jnp.maximum(x, alpha * x)  # TensorFlow's leaky_relu, which 2.2.4 calls here
+    # Keras 2.2.4's composition: the part above the threshold, clipped to
+    # [0, max_value], minus alpha times the part below it.
     if threshold != 0.0:
-        y = jnp.where(x > threshold, x, alpha * (x - threshold))
-    elif alpha != 0.0:
-        y = jnp.where(x > 0, x, alpha * x)
+        y = jnp.where(x > threshold, x, jnp.zeros((), x.dtype))
     else:
         y = jnp.maximum(x, 0.0)
     if max_value is not None:
-        y = jnp.minimum(y, max_value)
+        y = jnp.clip(y, 0.0, max_value)
+    if alpha != 0.0:
+        y = y - alpha * jnp.maximum(threshold - x, 0.0)
     return y
 
 

@@ -109,6 +109,18 @@ def _cl(a):
     return np.moveaxis(np.asarray(a), 1, -1)
 
 
+def test_relu_edge_cases_as_keras_2_2_4():
+    x = np.linspace(-3, 3, 13).astype("float32")
+    # Above a negative threshold the part kept is still clipped to [0, max_value].
+    _close(K.relu(x, threshold=-1.0, max_value=2.0),
+           np.clip(np.where(x > -1, x, 0), 0, 2))
+    _close(K.relu(x, alpha=0.5, threshold=1.0, max_value=2.0),
+           np.clip(np.where(x > 1, x, 0), 0, 2) - 0.5 * np.maximum(1 - x, 0))
+    _close(K.relu(x, alpha=2.0), np.maximum(x, 2 * x))  # leaky_relu is max(x, alpha * x)
+    _close(K.relu(x, alpha=0.1, max_value=6), np.minimum(np.maximum(x, 0), 6)
+           - 0.1 * np.maximum(-x, 0))
+
+
 def test_switch_as_keras_2_2_4():
     x = np.arange(6, dtype="float32").reshape(3, 2)
     # An elementwise condition, and a (samples,) one that picks whole rows.
