@@ -81,6 +81,10 @@ def set_image_data_format(data_format: str) -> None:
     _IMAGE_DATA_FORMAT = data_format
 
 
+#: The backend's name, where Keras 2 code reads it directly.
+_BACKEND = "jax"
+
+
 def backend() -> str:
     """Returns the name of the backend, `'jax'`."""
     return "jax"

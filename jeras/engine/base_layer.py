@@ -160,6 +160,7 @@ class Layer:
         self._values: list[jax.Array] = []
         self._initial_weights = weights
         self._inbound_nodes: list = []
+        self._outbound_nodes: list = []
         self._losses: list = []
         self._updates: list = []
         self.input_spec: Any = None
@@ -282,6 +283,15 @@ class Layer:
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 
+    #: Whether the layer computes otherwise in training than in inference
+    #: beyond random draws (batch statistics).
+    training_differs = False
+
+    def _depends_on_phase(self) -> bool:
+        if _native_call(type(self)):
+            return bool(type(self).uses_rng or self.training_differs)
+        return has_arg(type(self).call, "training")
+
     # The pure forward pass.
 
     def call(self, params: dict, inputs: jax.Array, *, training: bool = False,
@@ -354,7 +364,8 @@ class Layer:
             TypeError: if a mask arrives at a layer that does not support masking
                 (as Keras 2.2.4 does).
         """
-        if mask is None:
+        if mask is None or (isinstance(mask, (list, tuple))
+                            and all(m is None for m in mask)):
             return None
         if not self.supports_masking:
             raise TypeError(f"Layer {self.name} ({type(self).__name__}) does not support "
@@ -472,6 +483,16 @@ class Layer:
         inputs = self._node(node_index, "input").inputs
         return inputs[0].shape if len(inputs) == 1 else [t.shape for t in inputs]
 
+    def get_input_mask_at(self, node_index: int) -> Any:
+        """The input mask of call number `node_index` (None: see `input_mask`)."""
+        self._node(node_index, "input")
+        return None
+
+    def get_output_mask_at(self, node_index: int) -> Any:
+        """The output mask of call number `node_index` (None: see `input_mask`)."""
+        self._node(node_index, "output")
+        return None
+
     def get_output_shape_at(self, node_index: int) -> Any:
         outputs = self._node(node_index, "output").outputs
         return outputs[0].shape if len(outputs) == 1 else [t.shape for t in outputs]
@@ -498,6 +519,19 @@ class Layer:
         outputs = self._only_node("output").outputs
         return outputs[0] if len(outputs) == 1 else list(outputs)
 
+    @property
+    def input_mask(self) -> Any:
+        """The mask of the layer's input in its one call (None: masks are not kept
+        on graph tensors; they are computed when the model runs)."""
+        self._only_node("input")
+        return None
+
+    @property
+    def output_mask(self) -> Any:
+        """The mask of the layer's output in its one call (see `input_mask`)."""
+        self._only_node("output")
+        return None
+
     # Losses and updates a layer adds.
 
     def add_loss(self, losses: Any, inputs: Any = None) -> None:
@@ -513,7 +547,6 @@ class Layer:
                 (summed after a mean over the batch).
             inputs: accepted for Keras 2; losses are not tied to inputs here.
         """
-        del inputs
         items = losses if isinstance(losses, (list, tuple)) else [losses]
         scope = K.current_scope()
         for item in items:
@@ -522,7 +555,8 @@ class Layer:
             if scope is not None and not isinstance(item, SymbolicTensor):
                 scope.losses.append(item)
             else:
-                self._losses.append(item)
+                self.__dict__.setdefault("_losses", []).append(item)
+                self.__dict__.setdefault("_loss_inputs", []).append(_input_key(inputs))
 
     @property
     def losses(self) -> list:
@@ -539,15 +573,17 @@ class Layer:
             updates: an update or a list of them.
             inputs: accepted for Keras 2.
         """
-        del inputs
         items = updates if isinstance(updates, list) else [updates]
         scope = K.current_scope()
         for item in items:
-            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], K.Variable):
-                if scope is not None:
+            pair = isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], K.Variable)
+            if scope is not None:
+                # Updates made with K.update in `call` are recorded already.
+                if pair:
                     K.update(item[0], item[1])
-                else:
-                    self._updates.append(item)
+                continue
+            self.__dict__.setdefault("_updates", []).append(item)
+            self.__dict__.setdefault("_update_inputs", []).append(_input_key(inputs))
 
     @property
     def updates(self) -> list:
@@ -555,10 +591,16 @@ class Layer:
         return list(getattr(self, "_updates", []))
 
     def get_losses_for(self, inputs: Any) -> list:
-        return self.losses
+        """The losses added with these `inputs` (None: those added without inputs)."""
+        key = _input_key(inputs)
+        return [item for item, k in zip(self.losses, getattr(self, "_loss_inputs", []))
+                if k == key]
 
     def get_updates_for(self, inputs: Any) -> list:
-        return self.updates
+        """The updates added with these `inputs` (None: those added without inputs)."""
+        key = _input_key(inputs)
+        return [item for item, k in zip(self.updates, getattr(self, "_update_inputs", []))
+                if k == key]
 
     # Weights.
 
@@ -770,6 +812,60 @@ class Node:
         dtypes = list(dtypes) if dtypes is not None else [dtype] * len(output_shapes)
         self.outputs = [SymbolicTensor(shape, d, layer, node_index, i)
                         for i, (shape, d) in enumerate(zip(output_shapes, dtypes))]
+        for inbound in self.inbound_layers:
+            inbound.__dict__.setdefault("_outbound_nodes", []).append(self)
+        # Keras 2.2.4 marks tensors whose value depends on the learning phase.
+        uses_phase = (layer._depends_on_phase() and "training" not in self.call_kwargs) or any(
+            getattr(t, "_uses_learning_phase", False) for t in self.inputs)
+        for t in self.outputs:
+            t._uses_learning_phase = uses_phase
+
+    # Keras 2.2.4's view of a node.
+
+    @property
+    def outbound_layer(self) -> Layer:
+        return self.layer
+
+    @property
+    def inbound_layers(self) -> list:
+        return [t._keras_history[0] for t in self.inputs]
+
+    @property
+    def node_indices(self) -> list:
+        return [t._keras_history[1] for t in self.inputs]
+
+    @property
+    def tensor_indices(self) -> list:
+        return [t._keras_history[2] for t in self.inputs]
+
+    @property
+    def input_tensors(self) -> list:
+        return list(self.inputs) if self.inputs else list(self.outputs)
+
+    @property
+    def output_tensors(self) -> list:
+        return list(self.outputs)
+
+    @property
+    def input_shapes(self) -> list:
+        return [tuple(t.shape) for t in self.input_tensors]
+
+    @property
+    def output_shapes(self) -> list:
+        return [tuple(t.shape) for t in self.outputs]
+
+    @property
+    def input_masks(self) -> list:
+        return [None] * len(self.input_tensors)
+
+    @property
+    def output_masks(self) -> list:
+        return [None] * len(self.outputs)
+
+    def get_config(self) -> dict:
+        return {"outbound_layer": self.layer.name,
+                "inbound_layers": [layer.name for layer in self.inbound_layers],
+                "node_indices": self.node_indices, "tensor_indices": self.tensor_indices}
 
 
 def _shape_tuple(shape: Any, argument: str) -> tuple:
@@ -784,6 +880,13 @@ def _shape_tuple(shape: Any, argument: str) -> tuple:
             raise ValueError(f"`{argument}` must be a tuple of non-negative ints or None, "
                              f"got {shape!r}")
     return tuple(None if d is None else int(d) for d in dims)
+
+
+def _input_key(inputs: Any) -> tuple | None:
+    """What `add_loss`/`add_update` remember of their `inputs`: the tensors' identities."""
+    if inputs is None:
+        return None
+    return tuple(id(t) for t in (inputs if isinstance(inputs, (list, tuple)) else [inputs]))
 
 
 def _takes_mask(layer: Layer) -> bool:

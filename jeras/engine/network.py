@@ -62,6 +62,8 @@ class Network(Layer):
         self.dtype = K.floatx()
         self._initial_weights = None
         self._inbound_nodes: list = []
+        self._outbound_nodes: list = []
+        self.input_spec = None
         self._losses: list = []
         self._updates: list = []
         self._loss_graphs: dict = {}
@@ -350,8 +352,27 @@ class Network(Layer):
         return self.output_shape
 
     def compute_output_shape(self, input_shape: Any) -> Any:
-        shapes = self._output_shapes()
+        # The graph's shapes, with the batch size of the given input shape.
+        first = input_shape[0] if isinstance(input_shape, list) else input_shape
+        batch = first[0] if first else None
+        shapes = [(batch,) + tuple(s[1:]) for s in self._output_shapes()]
         return list(shapes) if len(shapes) > 1 else shapes[0]
+
+    @property
+    def _layers_by_depth(self) -> dict[int, list]:
+        """Keras 2.2.4's map of depth (0 at the outputs) to the layers at that depth."""
+        found: dict[int, list] = {}
+        for layer in self.layers:
+            found.setdefault(self._graph.depths.get(id(layer), 0), []).append(layer)
+        return found
+
+    @property
+    def _input_layers(self) -> list:
+        return [t._keras_history[0] for t in self.inputs]
+
+    @property
+    def _output_layers(self) -> list:
+        return [t._keras_history[0] for t in self.outputs]
 
     def apply(self, values: Sequence, inputs: Any, *, training: bool = False, rng: Any = None,
               mask: Any = None, sample_mask: Any = None) -> tuple[Any, list]:
@@ -361,7 +382,16 @@ class Network(Layer):
         return outputs, [v for layer in forward.weights for v in layer]
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
-        return None
+        n = len(self.outputs)
+        return [None] * n if n > 1 else None
+
+    @property
+    def uses_learning_phase(self) -> bool:
+        """Whether any output depends on the learning phase (dropout, batch statistics)."""
+        return any(getattr(t, "_uses_learning_phase", False) for t in self.outputs)
+
+    def _depends_on_phase(self) -> bool:
+        return self.uses_learning_phase
 
     def __reduce__(self) -> tuple:
         # Pickled as its whole-model HDF5 bytes: config, weights and optimizer state.
@@ -390,6 +420,13 @@ class Network(Layer):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 
 
+class GraphInputError(TypeError, ValueError):
+    """Something that is not a graph tensor given as a model's input or output.
+
+    A `TypeError`, and a `ValueError` as Keras 2.2.4 raised there.
+    """
+
+
 class _Graph:
     """The nodes between a model's inputs and outputs, in the order they run."""
 
@@ -397,15 +434,19 @@ class _Graph:
         for argument, tensors in (("inputs", inputs), ("outputs", outputs)):
             for t in tensors:
                 if not isinstance(t, SymbolicTensor):
-                    raise TypeError(f"Model {model_name!r}: `{argument}` must be symbolic tensors "
-                                    f"(from Input() and layer calls), got {type(t).__name__}")
+                    raise GraphInputError(
+                        f"Model {model_name!r}: `{argument}` must be symbolic tensors (from "
+                        f"Input() and layer calls), got {type(t).__name__} {t!r:.60}")
+        if len({id(t) for t in inputs}) != len(inputs):
+            raise ValueError(f"Model {model_name!r}: the list of inputs passed to the model is "
+                             f"redundant; all inputs should only appear once: {inputs}")
         for t in inputs:
             layer = t._keras_history[0]
             if not isinstance(layer, InputLayer):
                 raise ValueError(f"Model {model_name!r}: every input must come from Input(); "
                                  f"{t.name} is the output of layer {layer.name!r}")
         self.inputs, self.outputs = inputs, outputs
-        self.nodes, self.layers = _topological_order(outputs)
+        self.nodes, self.layers, self.depths = _topological_order(outputs)
         # An input no output depends on still belongs to the model (its config
         # lists it), as in Keras 2.2.4.
         for t in reversed(inputs):
@@ -518,8 +559,9 @@ class _Graph:
                 "output_layers": [ref(t) for t in self.outputs]}
 
 
-def _topological_order(outputs: list) -> tuple[list[Node], list[Layer]]:
-    """Nodes and layers from inputs to outputs, ordered as Keras 2.2.4 orders them.
+def _topological_order(outputs: list) -> tuple[list[Node], list[Layer], dict[int, int]]:
+    """Nodes and layers from inputs to outputs, ordered as Keras 2.2.4 orders them,
+    and each layer's depth (by id) from the outputs.
 
     Layers are sorted by decreasing depth from the outputs, and within one
     depth by the order a depth-first walk from the outputs first met them;
@@ -561,7 +603,7 @@ def _topological_order(outputs: list) -> tuple[list[Node], list[Layer]]:
             node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
     nodes = sorted(finished, key=lambda n: -node_depth[id(n)])
     ordered = sorted(layers.values(), key=lambda ly: (-layer_depth[id(ly)], first_seen[id(ly)]))
-    return nodes, ordered
+    return nodes, ordered, layer_depth
 
 
 def pass_scope(layers: list, weights: list, training: bool) -> K.StateScope:
@@ -633,7 +675,9 @@ def _from_config(cls: type, config: dict, custom_objects: dict | None) -> Networ
             inputs = [tensor(ref) for ref in refs]
             if any(t is None for t in inputs):
                 continue
-            layer(inputs if len(inputs) > 1 else inputs[0])
+            # The call's keyword arguments (`training=True`) are saved with its inputs.
+            kwargs = dict(refs[0][3]) if refs and len(refs[0]) > 3 and refs[0][3] else {}
+            layer(inputs if len(inputs) > 1 else inputs[0], **kwargs)
             pending.remove(item)
             progress = True
         if not progress:

@@ -119,6 +119,9 @@ class OpLayer(Layer):
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         return None
 
+    def _depends_on_phase(self) -> bool:
+        return self.function is K._by_phase
+
     def get_config(self) -> dict:
         raise TypeError(f"Layer {self.name!r} applies {getattr(self.function, '__name__', 'a')}"
                         " function to graph tensors and has no Keras 2 config; wrap the "

@@ -313,6 +313,9 @@ class Lambda(Layer):
     unless `safe_mode=False`.
     """
 
+    # The function may draw random numbers (a VAE's sampling), from the step's key.
+    uses_rng = True
+
     supports_masking = True
 
     def __init__(self, function: Any, output_shape: Any = None, mask: Any = None,

@@ -73,6 +73,8 @@ class BatchNormalization(Layer):
             unknown size at build.
     """
 
+    training_differs = True
+
     supports_masking = True
 
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
