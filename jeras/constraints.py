@@ -30,7 +30,7 @@ class Constraint:
     """Constraint base class: leaves the weights unchanged."""
 
     def __call__(self, w: Any) -> jax.Array:
-        return jnp.asarray(w)
+        return jnp.asarray(K._arr(w))
 
     def get_config(self) -> dict[str, Any]:
         return {}
@@ -59,7 +59,7 @@ class MaxNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w: Any) -> jax.Array:
-        w = jnp.asarray(w)
+        w = jnp.asarray(K._arr(w))
         norms = _norms(w, self.axis)
         desired = K.clip(norms, 0, self.max_value)
         return w * (desired / (K.epsilon() + norms))
@@ -72,7 +72,7 @@ class NonNeg(Constraint):
     """Constrains the weights to be non-negative: negative entries become 0."""
 
     def __call__(self, w: Any) -> jax.Array:
-        w = jnp.asarray(w)
+        w = jnp.asarray(K._arr(w))
         return w * (w >= 0.).astype(w.dtype)
 
 
@@ -90,7 +90,7 @@ class UnitNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w: Any) -> jax.Array:
-        w = jnp.asarray(w)
+        w = jnp.asarray(K._arr(w))
         return w / (K.epsilon() + _norms(w, self.axis))
 
     def get_config(self) -> dict[str, Any]:
@@ -120,7 +120,7 @@ class MinMaxNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w: Any) -> jax.Array:
-        w = jnp.asarray(w)
+        w = jnp.asarray(K._arr(w))
         norms = _norms(w, self.axis)
         desired = (self.rate * K.clip(norms, self.min_value, self.max_value)
                    + (1 - self.rate) * norms)

@@ -290,13 +290,15 @@ class Orthogonal(Initializer):
 class Identity(Initializer):
     """Initializer that generates the identity matrix, times `gain`.
 
-    Only for square 2-D shapes.
+    For 2-D shapes; a rectangular one whose long side is a multiple of its
+    short side gets identity blocks side by side, as in Keras 2.2.4.
 
     # Arguments
         gain: float, multiplicative factor applied to the identity matrix.
 
     # Raises
-        ValueError: when called with a shape that is not a square 2-D one.
+        ValueError: when called with a shape that is not 2-D, or whose long
+            side is not a multiple of its short side.
     """
 
     def __init__(self, gain: float = 1.):
@@ -304,10 +306,14 @@ class Identity(Initializer):
 
     def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray:
         shape = _as_shape(shape)
-        if len(shape) != 2 or shape[0] != shape[1]:
+        if len(shape) != 2 or min(shape) == 0 or max(shape) % min(shape):
             raise ValueError(
-                f"Identity initializer can only be used for 2D square matrices, got shape {shape}")
-        return (self.gain * np.eye(shape[0])).astype(_dtype(dtype))
+                "Identity initializer can only be used for 2D matrices whose long side is a "
+                f"multiple of the short side, got shape {shape}")
+        rows, cols = shape
+        eye = np.eye(min(shape))
+        blocks = np.tile(eye, (rows // min(shape), cols // min(shape)))
+        return (self.gain * blocks).astype(_dtype(dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"gain": self.gain}

@@ -52,7 +52,7 @@ class L1L2(Regularizer):
         self.l2 = float(K.cast_to_floatx(l2))
 
     def __call__(self, x: Any) -> jax.Array:
-        x = jnp.asarray(x)
+        x = jnp.asarray(K._arr(x))
         penalty = jnp.zeros((), x.dtype)
         # Zero factors are skipped (static config), as in Keras 2.2.4, so an
         # unused term adds no work to the compiled step.

@@ -49,8 +49,12 @@ def test_identity():
     w = initializers.Identity(gain=2.5)((6, 6))
     np.testing.assert_allclose(np.asarray(w), 2.5 * np.eye(6))
     assert w.dtype == jnp.float32
+    wide = initializers.Identity()((2, 4))
+    np.testing.assert_allclose(np.asarray(wide), [[1, 0, 1, 0], [0, 1, 0, 1]])
+    tall = initializers.Identity()((6, 3))
+    np.testing.assert_allclose(np.asarray(tall), np.vstack([np.eye(3), np.eye(3)]))
     for bad in [(3, 4), (3,), (2, 2, 2)]:
-        with pytest.raises(ValueError, match="square"):
+        with pytest.raises(ValueError, match="multiple of the short side"):
             initializers.Identity()(bad)
 
 

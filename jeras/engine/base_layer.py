@@ -558,10 +558,30 @@ class Layer:
                 self.__dict__.setdefault("_losses", []).append(item)
                 self.__dict__.setdefault("_loss_inputs", []).append(_input_key(inputs))
 
+    def _added_losses(self) -> list:
+        """The terms `add_loss` added outside `call` (what a model adds to its objective)."""
+        return list(self.__dict__.get("_losses", []))
+
     @property
     def losses(self) -> list:
-        """The loss terms added to the layer with `add_loss` outside `call`."""
-        return list(getattr(self, "_losses", []))
+        """The layer's loss terms, as Keras 2.2.4 lists them: those added with
+        `add_loss`, its weight regularizers' penalties (at the current weights),
+        and its activity regularizer on each of its outputs in the graph."""
+        found = self._added_losses()
+        specs = self.__dict__.get("_specs", [])
+        found.extend(spec.regularizer(K._arr(v)) for spec, v in zip(specs, self.variables)
+                     if spec.regularizer is not None)
+        regularizer = getattr(self, "activity_regularizer", None)
+        if regularizer is not None:
+            from jeras.engine import symbolic
+            cache = self.__dict__.setdefault("_activity_losses", {})
+            for node in self._inbound_nodes:
+                for t in node.outputs:
+                    if id(t) not in cache:
+                        cache[id(t)] = symbolic.op(regularizer, (t,), {},
+                                                   name="activity_regularizer")
+                    found.append(cache[id(t)])
+        return found
 
     def add_update(self, updates: Any, inputs: Any = None) -> None:
         """Adds state updates, `(variable, new_value)` pairs or `K.update(...)` results.
@@ -593,7 +613,7 @@ class Layer:
     def get_losses_for(self, inputs: Any) -> list:
         """The losses added with these `inputs` (None: those added without inputs)."""
         key = _input_key(inputs)
-        return [item for item, k in zip(self.losses, getattr(self, "_loss_inputs", []))
+        return [item for item, k in zip(self._added_losses(), getattr(self, "_loss_inputs", []))
                 if k == key]
 
     def get_updates_for(self, inputs: Any) -> list:

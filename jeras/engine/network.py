@@ -153,7 +153,7 @@ class Network(Layer):
 
     def _forward(self, weights: list, inputs: list, *, training: bool, rng: Any,
                  sample_mask: Any) -> Forward:
-        tensors = [t for t in self.losses if isinstance(t, SymbolicTensor)]
+        tensors = [t for t in self._added_losses() if isinstance(t, SymbolicTensor)]
         if not tensors:
             forward = self._graph.run(self.layers, weights, inputs, training=training, rng=rng,
                                       sample_mask=sample_mask)
@@ -177,16 +177,23 @@ class Network(Layer):
 
     def _constant_losses(self) -> Any:
         total = jnp.zeros((), jnp.float32)
-        for item in self.losses:
+        for item in self._added_losses():
             if isinstance(item, SymbolicTensor):
                 continue
             total = total + _loss_value(item() if callable(item) else K._arr(item))
         return total
 
+    def _added_losses(self) -> list:
+        found = list(self.__dict__.get("_losses", []))
+        for layer in self.layers:
+            found.extend(item for item in layer._added_losses()
+                         if not any(item is f for f in found))
+        return found
+
     @property
     def losses(self) -> list:
-        """The loss terms added with `add_loss` to the model and to its layers."""
-        found = list(getattr(self, "_losses", []))
+        """The loss terms of the model and of its layers (see `Layer.losses`)."""
+        found = list(self.__dict__.get("_losses", []))
         for layer in self.layers:
             found.extend(item for item in layer.losses if not any(item is f for f in found))
         return found

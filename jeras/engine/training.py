@@ -168,7 +168,7 @@ class Model(Network):
                                   "assume this was done on purpose, and we will not be "
                                   f"expecting any data to be passed to {all_names[i]!r} "
                                   "during training.", stacklevel=2)
-        if not fed and not self.losses:
+        if not fed and not self._added_losses():
             warnings.warn("compile: no output has a loss and the model has no `add_loss` "
                           "terms, so training has nothing to minimise", stacklevel=2)
         names = [all_names[i] for i in fed]
