@@ -651,13 +651,49 @@ def dot(x, y):
 
 
 def batch_dot(x, y, axes=None):
-    """Batchwise dot product (the common 2-D and 3-D cases of Keras 2's `batch_dot`)."""
+    """Batchwise dot product, as Keras 2.2.4's TensorFlow backend computes it.
+
+    Inputs of unequal rank are first padded with trailing axes of size 1.
+    Two 2-D inputs are multiplied and summed over `axes`; higher ranks are one
+    batched matrix product over the last two axes, whose operands are
+    transposed as `axes` says (the first operand when `axes[0]` is not its
+    last axis, the second when `axes[1]` is its last axis), so every leading
+    axis is a batch axis. The padding axes are squeezed from the result, and
+    a result of rank 1 gets a trailing axis.
+
+    # Arguments
+        x, y: tensors with a batch axis first, of rank 2 or more.
+        axes: an int, a pair of ints, or None (`(ndim(x) - 1, ndim(y) - 2)`).
+
+    # Raises
+        ValueError: for `axes` holding lists.
+    """
     x, y = jnp.asarray(_arr(x)), jnp.asarray(_arr(y))
     if isinstance(axes, int):
         axes = (axes, axes)
+    x_ndim, y_ndim = x.ndim, y.ndim
     if axes is None:
-        axes = (x.ndim - 1, y.ndim - 2 if y.ndim > 2 else y.ndim - 1)
-    out = jax.vmap(lambda a, b: jnp.tensordot(a, b, axes=[[axes[0] - 1], [axes[1] - 1]]))(x, y)
+        axes = (x_ndim - 1, y_ndim - 2)
+    if builtins.any(isinstance(a, (list, tuple)) for a in axes):
+        raise ValueError("batch_dot: multiple target dimensions are not supported; `axes` "
+                         f"must be None, an int or (int, int), got {axes!r}")
+    diff = builtins.abs(x_ndim - y_ndim)
+    if x_ndim > y_ndim:
+        y = jnp.reshape(y, y.shape + (1,) * diff)
+    elif y_ndim > x_ndim:
+        x = jnp.reshape(x, x.shape + (1,) * diff)
+    if x.ndim == 2 and y.ndim == 2:
+        if axes[0] == axes[1]:
+            out = jnp.sum(x * y, axis=axes[0])
+        else:
+            out = jnp.sum(jnp.transpose(x) * y, axis=axes[1])
+    else:
+        a = jnp.swapaxes(x, -1, -2) if axes[0] != x.ndim - 1 else x
+        b = jnp.swapaxes(y, -1, -2) if axes[1] == y.ndim - 1 else y
+        out = jnp.matmul(a, b)
+    if diff:
+        start = x_ndim + y_ndim - 3 if x_ndim > y_ndim else x_ndim - 1
+        out = jnp.squeeze(out, tuple(range(start, start + diff)))
     if out.ndim == 1:
         out = out[:, None]
     return out

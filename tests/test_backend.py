@@ -689,3 +689,22 @@ def test_ctc_label_dense_to_sparse():
     sp = K.ctc_label_dense_to_sparse(labels, np.array([2, 3]))
     assert K.is_sparse(sp)
     np.testing.assert_array_equal(np.asarray(K.to_dense(sp)), [[3, 1, 0], [4, 5, 6]])
+
+
+def test_batch_dot_follows_keras_2_2_4_shapes_and_values():
+    rng = np.random.RandomState(3)
+    x, y = rng.rand(32, 20, 1), rng.rand(32, 30, 20)
+    np.testing.assert_allclose(K.batch_dot(x, y, axes=[1, 2]),
+                               np.einsum("bik,bjk->bij", x.transpose(0, 2, 1), y), rtol=1e-5)
+    a, b = rng.rand(4, 3), rng.rand(4, 3)
+    np.testing.assert_allclose(K.batch_dot(a, b, axes=1), (a * b).sum(1, keepdims=True),
+                               rtol=1e-5)
+    # The capsule network's routing: every leading axis is a batch axis.
+    c, hat = rng.rand(5, 10, 8), rng.rand(5, 10, 8, 16)
+    np.testing.assert_allclose(K.batch_dot(c, hat, [2, 2]), np.einsum("bnk,bnkd->bnd", c, hat),
+                               rtol=1e-5)
+    o = rng.rand(5, 10, 16)
+    np.testing.assert_allclose(K.batch_dot(o, hat, [2, 3]), np.einsum("bnd,bnkd->bnk", o, hat),
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match="multiple target dimensions"):
+        K.batch_dot(a, b, axes=[[1], [1]])
