@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from jeras import backend as K
+from jeras import layers
 from jeras.utils import (
     CustomObjectScope,
     HDF5Matrix,
@@ -322,7 +323,6 @@ def test_get_test_data_shapes_and_classes():
 
 
 def test_layer_test_on_built_in_layers():
-    from jeras import layers
     out = layer_test(layers.Dense, kwargs={"units": 3}, input_shape=(None, 3, 4))
     assert out.shape[1:] == (3, 3)
     layer_test(layers.Dropout, kwargs={"rate": 0.5}, input_shape=(3, 2))
@@ -334,7 +334,6 @@ def test_layer_test_on_built_in_layers():
 
 
 def test_layer_test_finds_what_is_wrong():
-    from jeras import layers
 
     class WrongShape(layers.Dense):
         def compute_output_shape(self, input_shape):
@@ -363,3 +362,31 @@ def test_keras_test_clears_the_session(monkeypatch):
 
     assert check_something(1) == 3 and calls == ["ran", "cleared"]
     assert check_something.__name__ == "check_something" and check_something.__doc__ == "Doc."
+
+
+@pytest.mark.parametrize("cls, kwargs, input_shape", [
+    ("Conv1D", {"filters": 2, "kernel_size": 2}, (2, 5, 3)),
+    ("Conv2D", {"filters": 2, "kernel_size": 2, "padding": "same"}, (2, 4, 4, 1)),
+    ("MaxPooling2D", {"pool_size": 2}, (2, 4, 4, 2)),
+    ("GlobalAveragePooling1D", {}, (2, 5, 3)),
+    ("UpSampling2D", {"size": 2}, (2, 2, 3, 1)),
+    ("ZeroPadding2D", {"padding": 1}, (2, 2, 2, 1)),
+    ("Cropping1D", {"cropping": (1, 1)}, (2, 5, 2)),
+    ("SimpleRNN", {"units": 2, "return_sequences": True}, (2, 3, 4)),
+    ("LSTM", {"units": 2}, (2, 3, 4)),
+    ("GRU", {"units": 2, "reset_after": True}, (2, 3, 4)),
+    ("LocallyConnected1D", {"filters": 2, "kernel_size": 2}, (2, 4, 3)),
+    ("Flatten", {}, (2, 3, 4)),
+    ("Reshape", {"target_shape": (-1, 2)}, (2, 3, 4)),
+    ("Permute", {"dims": (2, 1)}, (2, 3, 4)),
+    ("RepeatVector", {"n": 3}, (2, 4)),
+    ("GaussianNoise", {"stddev": 0.1}, (2, 3)),
+    ("LeakyReLU", {"alpha": 0.2}, (2, 3)),
+    ("PReLU", {}, (2, 3)),
+    ("LayerNormalization", {}, (2, 5)),
+])
+def test_layer_test_over_built_in_layers(cls, kwargs, input_shape):
+    out = layer_test(getattr(layers, cls), kwargs=kwargs, input_shape=input_shape)
+    layer = getattr(layers, cls)(**kwargs)
+    expected = layer.compute_output_shape(input_shape)
+    assert out.shape == tuple(d if d is not None else s for d, s in zip(expected, out.shape))
