@@ -274,8 +274,9 @@ class Variable:
     def __neg__(self): return -self.value
     def __abs__(self): return abs(self.value)
     def __getitem__(self, item):
-        if StateScope._stack:
-            return self.value[item]
+        if StateScope._stack or builtins.any(isinstance(leaf, jax.core.Tracer)
+                                             for leaf in jax.tree.leaves(item)):
+            return jnp.asarray(self.value)[item]
         # Outside a running step (in `build`: `self.kernel_i = self.kernel[:, :units]`,
         # as 2.2.4's own LSTMCell writes), a slice is a view that reads the running
         # step's value, not a copy frozen at build time.
@@ -2276,7 +2277,10 @@ def placeholder(shape: Sequence | None = None, ndim: int | None = None,
         if ndim is None:
             raise ValueError("placeholder: give `shape` or `ndim`")
         shape = (None,) * int(ndim)
-    return Input(batch_shape=tuple(shape), dtype=dtype or floatx(), sparse=sparse, name=name)
+    tensor = Input(batch_shape=tuple(shape), dtype=dtype or floatx(), sparse=sparse, name=name)
+    # A graph input, but not a Keras tensor in 2.2.4's sense (no layer made it).
+    tensor._placeholder = True
+    return tensor
 
 
 def is_keras_tensor(x: Any) -> bool:
@@ -2285,10 +2289,10 @@ def is_keras_tensor(x: Any) -> bool:
     # Raises
         ValueError: when `x` is not a tensor or variable at all, as in Keras 2.
     """
-    if not (_is_symbolic(x) or isinstance(x, (Variable, jax.Array, np.ndarray))):
+    if not (_is_symbolic(x) or isinstance(x, (Variable, jax.Array))):
         raise ValueError(f"Unexpectedly found an instance of type `{type(x)}`. "
                          "Expected a symbolic tensor instance.")
-    return _is_symbolic(x)
+    return _is_symbolic(x) and not getattr(x, "_placeholder", False)
 
 
 def is_placeholder(x: Any) -> bool:

@@ -21,7 +21,9 @@ def test_backend_functions_on_graph_tensors_give_shapes_and_dtypes():
     assert K.dtype(c) == "int32" and K.int_shape(c) == (None, None)
     y = (x * 2.0 - 1.0) / 3.0
     assert K.int_shape(y) == (None, None, 6)
-    assert K.is_keras_tensor(y) and not K.is_keras_tensor(np.zeros(2))
+    assert K.is_keras_tensor(y) and not K.is_keras_tensor(K.placeholder(shape=(2,)))
+    with pytest.raises(ValueError, match="Expected a symbolic tensor"):
+        K.is_keras_tensor(np.zeros(2))
     assert K.is_placeholder(x) and not K.is_placeholder(y)
 
 
