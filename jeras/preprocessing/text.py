@@ -1,7 +1,12 @@
-"""Text preprocessing of Keras 2: `Tokenizer`, `text_to_word_sequence`, `one_hot`."""
+"""Text preprocessing of Keras 2 (keras_preprocessing 1.0.5).
+
+`Tokenizer`, `text_to_word_sequence`, `one_hot`, `hashing_trick`, and
+`tokenizer_from_json` to read back `Tokenizer.to_json`.
+"""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -145,6 +150,11 @@ class Tokenizer:
         return list(self.sequences_to_texts_generator(sequences))
 
     def sequences_to_texts_generator(self, sequences: Iterable[Iterable[int]]) -> Iterator[str]:
+        """Yields each sequence of indices as a text (words joined by spaces).
+
+        Indices unknown or `>= num_words` become the `oov_token`, or are
+        dropped without one.
+        """
         oov_word = self.oov_token
         for seq in sequences:
             words = []
@@ -206,5 +216,44 @@ class Tokenizer:
                     x[i, j] = tf * idf
         return x
 
+    def get_config(self) -> dict:
+        """The tokenizer's arguments and state; its dictionaries as JSON strings."""
+        return {"num_words": self.num_words, "filters": self.filters, "lower": self.lower,
+                "split": self.split, "char_level": self.char_level,
+                "oov_token": self.oov_token, "document_count": self.document_count,
+                "word_counts": json.dumps(self.word_counts),
+                "word_docs": json.dumps(self.word_docs),
+                "index_docs": json.dumps(self.index_docs),
+                "index_word": json.dumps(self.index_word),
+                "word_index": json.dumps(self.word_index)}
 
-__all__ = ["Tokenizer", "hashing_trick", "one_hot", "text_to_word_sequence"]
+    def to_json(self, **kwargs: Any) -> str:
+        """The tokenizer as a JSON string, read back by `tokenizer_from_json`.
+
+        # Arguments
+            **kwargs: passed to `json.dumps`.
+        """
+        return json.dumps({"class_name": type(self).__name__, "config": self.get_config()},
+                          **kwargs)
+
+
+def tokenizer_from_json(json_string: str) -> Tokenizer:
+    """The `Tokenizer` that `Tokenizer.to_json` wrote, vocabulary and counts included.
+
+    JSON object keys are strings, so the integer keys of `index_docs` and
+    `index_word` are turned back into integers.
+    """
+    config = dict(json.loads(json_string)["config"])
+    state = {k: json.loads(config.pop(k)) for k in
+             ("word_counts", "word_docs", "index_docs", "index_word", "word_index")}
+    tokenizer = Tokenizer(**config)
+    tokenizer.word_counts = OrderedDict(state["word_counts"])
+    tokenizer.word_docs = defaultdict(int, state["word_docs"])
+    tokenizer.index_docs = defaultdict(int, {int(k): v for k, v in state["index_docs"].items()})
+    tokenizer.index_word = {int(k): v for k, v in state["index_word"].items()}
+    tokenizer.word_index = state["word_index"]
+    return tokenizer
+
+
+__all__ = ["Tokenizer", "hashing_trick", "one_hot", "text_to_word_sequence",
+           "tokenizer_from_json"]
