@@ -7,6 +7,7 @@ are read and written with Pillow.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -92,7 +93,15 @@ def img_to_array(img: Any, data_format: str | None = None, dtype: str | None = N
 
 def array_to_img(x: Any, data_format: str | None = None, scale: bool = True,
                  dtype: str | None = None) -> Any:
-    """A 3-D array as a PIL image (`scale` maps its range onto 0..255 first).
+    """A 3-D array as a PIL image.
+
+    # Arguments
+        x: array of rank 3, 1 (grayscale), 3 (RGB) or 4 (RGBA) channels.
+        data_format: `'channels_last'` or `'channels_first'`; default
+            `K.image_data_format()`.
+        scale: first map the values onto `[0, 255]`: shift them up by
+            `-min(x)` when that is negative, then scale so the maximum is 255.
+        dtype: the dtype `x` is read as; default `K.floatx()`.
 
     # Raises
         ValueError: for an array that is not 3-D, or with 2 or more than 4 channels.
@@ -104,7 +113,7 @@ def array_to_img(x: Any, data_format: str | None = None, scale: bool = True,
     if _data_format(data_format) == "channels_first":
         x = x.transpose(1, 2, 0)
     if scale:
-        x = x - np.min(x)
+        x = x + max(-np.min(x), 0)
         top = np.max(x)
         if top != 0:
             x = x / top
@@ -117,20 +126,61 @@ def array_to_img(x: Any, data_format: str | None = None, scale: bool = True,
     raise ValueError(f"array_to_img: unsupported channel number {channels}")
 
 
-def save_img(path: str, x: Any, data_format: str | None = None, file_format: str | None = None,
+def save_img(path: Any, x: Any, data_format: str | None = None, file_format: str | None = None,
              scale: bool = True, **kwargs: Any) -> None:
-    """Writes an image array to a file (through a temporary name, then renamed)."""
+    """Writes an image array to a file or a file object.
+
+    A path is written through a temporary name, then renamed, so a reader
+    never sees half a file.
+
+    # Arguments
+        path: a path, or a file object (then give `file_format`).
+        x: the image array (see `array_to_img`).
+        data_format: the array's data format; default `K.image_data_format()`.
+        file_format: `'png'`, `'jpeg'`...; default from the path's extension.
+            An RGBA image written as JPEG is converted to RGB, with a warning.
+        scale: map the values onto `[0, 255]` first (see `array_to_img`).
+        **kwargs: passed to `PIL.Image.save`.
+    """
     img = array_to_img(x, data_format=data_format, scale=scale)
+    if img.mode == "RGBA" and file_format in ("jpg", "jpeg"):
+        warnings.warn("The JPG format does not support RGBA images, converting to RGB.",
+                      stacklevel=2)
+        img = img.convert("RGB")
+    if not isinstance(path, (str, os.PathLike)):
+        img.save(path, format=file_format, **kwargs)
+        return
+    path = os.fspath(path)
     fmt = file_format or os.path.splitext(path)[1].lstrip(".") or "png"
     tmp = f"{path}.tmp-{os.getpid()}"
     img.save(tmp, format="JPEG" if fmt.lower() == "jpg" else fmt.upper(), **kwargs)
     os.replace(tmp, path)
 
 
+def list_pictures(directory: str, ext: str = "jpg|jpeg|bmp|png|ppm") -> list[str]:
+    """The pictures below `directory` (any depth) whose names end in one of `ext`.
+
+    # Arguments
+        directory: the folder to walk.
+        ext: extensions separated by `|`, matched case-insensitively after
+            a name of word characters.
+
+    # Returns
+        Their paths, `directory` joined with the path below it.
+    """
+    pattern = re.compile(r"([\w]+\.(?:" + ext + "))")
+    return [os.path.join(root, f) for root, _, files in os.walk(directory) for f in files
+            if pattern.match(f.lower())]
+
+
 # Transforms.
 
 def transform_matrix_offset_center(matrix: np.ndarray, x: int, y: int) -> np.ndarray:
-    """Moves the origin of an affine matrix to the image's centre."""
+    """Moves the origin of a 3x3 affine matrix to the centre of an `x` by `y` image.
+
+    The centre is Keras 2's `(x / 2 + 0.5, y / 2 + 0.5)`: the matrix is
+    conjugated by the shift to that point, `offset @ matrix @ reset`.
+    """
     o_x, o_y = x / 2 + 0.5, y / 2 + 0.5
     offset = np.array([[1, 0, o_x], [0, 1, o_y], [0, 0, 1]])
     reset = np.array([[1, 0, -o_x], [0, 1, -o_y], [0, 0, 1]])
@@ -144,7 +194,26 @@ def apply_affine_transform(x: np.ndarray, theta: float = 0, tx: float = 0, ty: f
     """Rotates (degrees), shifts (pixels), shears (degrees) and zooms one image.
 
     The matrices compose in Keras 2's order (rotation, shift, shear, zoom)
-    about the image's centre; each channel is resampled linearly.
+    about the image's centre (see `transform_matrix_offset_center`); the
+    result maps output pixel coordinates to input ones, and each channel
+    is resampled linearly (`scipy.ndimage.affine_transform`, order 1).
+    `tx` moves along rows, `ty` along columns: the output pixel `(i, j)`
+    reads the input at `(i + tx, j + ty)`.
+
+    # Arguments
+        x: one image, rank 3.
+        theta: rotation angle, degrees.
+        tx: shift along the rows axis, pixels.
+        ty: shift along the columns axis, pixels.
+        shear: shear angle, degrees.
+        zx: zoom factor along rows.
+        zy: zoom factor along columns.
+        row_axis, col_axis, channel_axis: the axes of `x`.
+        fill_mode: `'constant'`, `'nearest'`, `'reflect'` or `'wrap'`.
+        cval: the value for `fill_mode='constant'`.
+
+    # Returns
+        The transformed image (`x` itself when every parameter is neutral).
     """
     matrix = np.eye(3)
     if theta:
@@ -168,20 +237,159 @@ def apply_affine_transform(x: np.ndarray, theta: float = 0, tx: float = 0, ty: f
 
 
 def flip_axis(x: np.ndarray, axis: int) -> np.ndarray:
-    return np.flip(x, axis).copy()
+    """`x` reversed along `axis` (a new array)."""
+    return np.flip(np.asarray(x), axis).copy()
 
 
 def apply_channel_shift(x: np.ndarray, intensity: float, channel_axis: int = 0) -> np.ndarray:
-    """Adds `intensity` to every channel, clipped to the image's own range."""
+    """Adds `intensity` to every channel, clipped to the image's own range.
+
+    # Arguments
+        x: one image, rank 3.
+        intensity: the value added.
+        channel_axis: the channel axis of `x`.
+
+    # Returns
+        The shifted image, its values within `[min(x), max(x)]`.
+    """
     low, high = np.min(x), np.max(x)
     channels = [np.clip(c + intensity, low, high) for c in np.moveaxis(x, channel_axis, 0)]
     return np.moveaxis(np.stack(channels), 0, channel_axis)
 
 
 def apply_brightness_shift(x: np.ndarray, brightness: float) -> np.ndarray:
-    """Scales brightness with Pillow, as Keras 2 does (the result is in 0..255)."""
-    from PIL import ImageEnhance
-    return img_to_array(ImageEnhance.Brightness(array_to_img(x)).enhance(brightness))
+    """Changes the brightness of a channels-last image with Pillow, as Keras 2 does.
+
+    The image goes through `array_to_img` (which scales it onto `[0, 255]`),
+    `PIL.ImageEnhance.Brightness(img).enhance(brightness)` and back, so the
+    result is in `[0, 255]`: `brightness` 1 keeps the (scaled) image, 0
+    makes it black.
+
+    # Arguments
+        x: one image, rank 3, channels last, with 1, 3 or 4 channels.
+        brightness: the enhancement factor.
+    """
+    try:
+        from PIL import ImageEnhance
+    except ImportError as e:
+        raise ImportError("apply_brightness_shift needs Pillow: pip install Pillow") from e
+    img = array_to_img(x, data_format="channels_last")
+    return img_to_array(ImageEnhance.Brightness(img).enhance(brightness),
+                        data_format="channels_last")
+
+
+def random_rotation(x: np.ndarray, rg: float, row_axis: int = 1, col_axis: int = 2,
+                    channel_axis: int = 0, fill_mode: str = "nearest",
+                    cval: float = 0.0) -> np.ndarray:
+    """Rotates one image by an angle drawn uniformly from `[-rg, rg]` degrees.
+
+    The angle comes from numpy's global generator; the rotation is
+    `apply_affine_transform(x, theta=angle)` about the image's centre.
+
+    # Arguments
+        x: one image, rank 3 (channels first by default).
+        rg: the range of the angle, in degrees.
+        row_axis: the axis of rows.
+        col_axis: the axis of columns.
+        channel_axis: the axis of channels.
+        fill_mode: how points outside the image are filled: `'constant'`,
+            `'nearest'`, `'reflect'` or `'wrap'`.
+        cval: the value for `fill_mode='constant'`.
+
+    # Returns
+        The rotated image, of `x`'s shape.
+    """
+    theta = np.random.uniform(-rg, rg)
+    return apply_affine_transform(x, theta=theta, row_axis=row_axis, col_axis=col_axis,
+                                  channel_axis=channel_axis, fill_mode=fill_mode, cval=cval)
+
+
+def random_shift(x: np.ndarray, wrg: float, hrg: float, row_axis: int = 1, col_axis: int = 2,
+                 channel_axis: int = 0, fill_mode: str = "nearest",
+                 cval: float = 0.0) -> np.ndarray:
+    """Shifts one image by fractions of its size drawn from `[-hrg, hrg]` and `[-wrg, wrg]`.
+
+    # Arguments
+        x: one image, rank 3 (channels first by default).
+        wrg: the range of the horizontal shift, a fraction of the width.
+        hrg: the range of the vertical shift, a fraction of the height.
+        row_axis, col_axis, channel_axis, fill_mode, cval: as in `random_rotation`.
+
+    # Returns
+        The shifted image, of `x`'s shape.
+    """
+    h, w = x.shape[row_axis], x.shape[col_axis]
+    tx = np.random.uniform(-hrg, hrg) * h
+    ty = np.random.uniform(-wrg, wrg) * w
+    return apply_affine_transform(x, tx=tx, ty=ty, row_axis=row_axis, col_axis=col_axis,
+                                  channel_axis=channel_axis, fill_mode=fill_mode, cval=cval)
+
+
+def random_shear(x: np.ndarray, intensity: float, row_axis: int = 1, col_axis: int = 2,
+                 channel_axis: int = 0, fill_mode: str = "nearest",
+                 cval: float = 0.0) -> np.ndarray:
+    """Shears one image by an angle drawn uniformly from `[-intensity, intensity]` degrees.
+
+    # Arguments
+        x: one image, rank 3 (channels first by default).
+        intensity: the range of the shear angle, in degrees.
+        row_axis, col_axis, channel_axis, fill_mode, cval: as in `random_rotation`.
+
+    # Returns
+        The sheared image, of `x`'s shape.
+    """
+    shear = np.random.uniform(-intensity, intensity)
+    return apply_affine_transform(x, shear=shear, row_axis=row_axis, col_axis=col_axis,
+                                  channel_axis=channel_axis, fill_mode=fill_mode, cval=cval)
+
+
+def random_zoom(x: np.ndarray, zoom_range: Sequence[float], row_axis: int = 1,
+                col_axis: int = 2, channel_axis: int = 0, fill_mode: str = "nearest",
+                cval: float = 0.0) -> np.ndarray:
+    """Zooms one image by factors `zx`, `zy` drawn independently from `zoom_range`.
+
+    A factor above 1 shows more of the plane (the picture shrinks), below 1 less.
+
+    # Arguments
+        x: one image, rank 3 (channels first by default).
+        zoom_range: `(low, high)`; `(1, 1)` leaves the image as it is.
+        row_axis, col_axis, channel_axis, fill_mode, cval: as in `random_rotation`.
+
+    # Returns
+        The zoomed image, of `x`'s shape.
+
+    # Raises
+        ValueError: when `zoom_range` is not two numbers.
+    """
+    if len(zoom_range) != 2:
+        raise ValueError(f"`zoom_range` should be a tuple or list of two floats. Received: "
+                         f"{zoom_range!r}")
+    if zoom_range[0] == 1 and zoom_range[1] == 1:
+        zx, zy = 1, 1
+    else:
+        zx, zy = np.random.uniform(zoom_range[0], zoom_range[1], 2)
+    return apply_affine_transform(x, zx=zx, zy=zy, row_axis=row_axis, col_axis=col_axis,
+                                  channel_axis=channel_axis, fill_mode=fill_mode, cval=cval)
+
+
+def random_channel_shift(x: np.ndarray, intensity_range: float,
+                         channel_axis: int = 0) -> np.ndarray:
+    """`apply_channel_shift` by an intensity drawn from `[-intensity_range, intensity_range]`."""
+    intensity = np.random.uniform(-intensity_range, intensity_range)
+    return apply_channel_shift(x, intensity, channel_axis=channel_axis)
+
+
+def random_brightness(x: np.ndarray, brightness_range: Sequence[float]) -> np.ndarray:
+    """`apply_brightness_shift` by a factor drawn uniformly from `brightness_range`.
+
+    # Raises
+        ValueError: when `brightness_range` is not two numbers.
+    """
+    if len(brightness_range) != 2:
+        raise ValueError(f"`brightness_range should be tuple or list of two floats. Received: "
+                         f"{brightness_range!r}")
+    u = np.random.uniform(brightness_range[0], brightness_range[1])
+    return apply_brightness_shift(x, u)
 
 
 class ImageDataGenerator:
@@ -272,6 +480,25 @@ class ImageDataGenerator:
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
         self.principal_components: np.ndarray | None = None
+        # Keras 2 makes the options consistent, warning about each change.
+        if zca_whitening:
+            if not featurewise_center:
+                self.featurewise_center = True
+                warnings.warn("This ImageDataGenerator specifies `zca_whitening`, which "
+                              "overrides setting of `featurewise_center`.", stacklevel=2)
+            if featurewise_std_normalization:
+                self.featurewise_std_normalization = False
+                warnings.warn("This ImageDataGenerator specifies `zca_whitening` which "
+                              "overrides setting of `featurewise_std_normalization`.",
+                              stacklevel=2)
+        if featurewise_std_normalization and not featurewise_center:
+            self.featurewise_center = True
+            warnings.warn("This ImageDataGenerator specifies `featurewise_std_normalization`, "
+                          "which overrides setting of `featurewise_center`.", stacklevel=2)
+        if samplewise_std_normalization and not samplewise_center:
+            self.samplewise_center = True
+            warnings.warn("This ImageDataGenerator specifies `samplewise_std_normalization`, "
+                          "which overrides setting of `samplewise_center`.", stacklevel=2)
 
     def flow(self, x: Any, y: Any = None, batch_size: int = 32, shuffle: bool = True,
              sample_weight: Any = None, seed: int | None = None, save_to_dir: str | None = None,
@@ -279,7 +506,20 @@ class ImageDataGenerator:
              subset: str | None = None) -> NumpyArrayIterator:
         """Returns a `Sequence` of augmented batches `(x, y[, sample_weight])` of an array.
 
-        `x` is a rank-4 array of images; without `y` the batches are `x` alone.
+        # Arguments
+            x: a rank-4 array of images, or a tuple `(images, misc)` where
+                `misc` is an array or a list of arrays (as long as `images`)
+                passed through unchanged; the batches' `x` is then the list
+                `[images, *misc]`.
+            y: the labels, or None: the batches are then `x` alone.
+            batch_size: samples per batch.
+            shuffle: reshuffle the samples each pass.
+            sample_weight: weights, making batches `(x, y, sample_weight)`.
+            seed: makes the shuffling and the augmentation repeatable.
+            save_to_dir: a folder where each augmented image is also written.
+            save_prefix: the start of those files' names.
+            save_format: their format (`'png'`, `'jpeg'`).
+            subset: `'training'` or `'validation'`, the parts `validation_split` makes.
         """
         return NumpyArrayIterator(x, y, self, batch_size=batch_size, shuffle=shuffle,
                                   sample_weight=sample_weight, seed=seed,
@@ -306,6 +546,41 @@ class ImageDataGenerator:
                                  shuffle=shuffle, seed=seed, save_to_dir=save_to_dir,
                                  save_prefix=save_prefix, save_format=save_format,
                                  follow_links=follow_links, subset=subset,
+                                 interpolation=interpolation, dtype=self.dtype)
+
+    def flow_from_dataframe(self, dataframe: Any, directory: str, x_col: str = "filename",
+                            y_col: Any = "class", has_ext: bool = True,
+                            target_size: tuple[int, int] = (256, 256), color_mode: str = "rgb",
+                            classes: list | None = None, class_mode: str | None = "categorical",
+                            batch_size: int = 32, shuffle: bool = True, seed: int | None = None,
+                            save_to_dir: str | None = None, save_prefix: str = "",
+                            save_format: str = "png", subset: str | None = None,
+                            interpolation: str = "nearest") -> DataFrameIterator:
+        """Returns a `Sequence` of augmented batches of the image files a DataFrame lists.
+
+        # Arguments
+            dataframe: a pandas DataFrame with the file names in `x_col` and
+                the targets in `y_col`.
+            directory: the folder holding the images.
+            x_col: the column of file names.
+            y_col: the column (or list of columns, for `'other'`) of targets.
+            has_ext: whether the names in `x_col` include the extension.
+            target_size: `(height, width)` the images are resized to.
+            color_mode: `'grayscale'`, `'rgb'` or `'rgba'`.
+            classes: the class names in index order; default the values of
+                `y_col` in order of first appearance.
+            class_mode: `'categorical'`, `'binary'`, `'sparse'`, `'input'`,
+                `'other'` (the `y_col` values themselves) or None.
+            batch_size, shuffle, seed, save_to_dir, save_prefix, save_format,
+                subset, interpolation: as in `flow_from_directory`.
+        """
+        return DataFrameIterator(dataframe, directory, self, x_col=x_col, y_col=y_col,
+                                 has_ext=has_ext, target_size=target_size,
+                                 color_mode=color_mode, classes=classes,
+                                 class_mode=class_mode, data_format=self.data_format,
+                                 batch_size=batch_size, shuffle=shuffle, seed=seed,
+                                 save_to_dir=save_to_dir, save_prefix=save_prefix,
+                                 save_format=save_format, subset=subset,
                                  interpolation=interpolation, dtype=self.dtype)
 
     def standardize(self, x: np.ndarray) -> np.ndarray:
@@ -342,16 +617,41 @@ class ImageDataGenerator:
                 x = np.reshape(flat @ self.principal_components, x.shape)
         return x
 
-    def _shift(self, shift_range: Any, size: int) -> float:
-        if not shift_range:
-            return 0.0
-        if isinstance(shift_range, (list, tuple, np.ndarray)):
-            return float(np.random.choice(shift_range))
-        shift = np.random.uniform(-shift_range, shift_range)
-        return shift * size if np.max(np.abs(shift_range)) < 1 else shift
+    @staticmethod
+    def _shift(shift_range: Any, size: int) -> float:
+        """One shift in pixels, drawn as Keras 2 draws it.
+
+        An int `n` or a list gives a value chosen from `range(n)` or the list
+        times a random sign; a float gives a uniform value in
+        `(-shift_range, shift_range)`. Ranges below 1 are fractions of `size`.
+        """
+        if np.size(shift_range) == 0 or (np.ndim(shift_range) == 0 and not shift_range):
+            return 0
+        try:
+            shift = np.random.choice(shift_range)
+            shift *= np.random.choice([-1, 1])
+        except ValueError:  # a float
+            shift = np.random.uniform(-shift_range, shift_range)
+        if np.max(shift_range) < 1:
+            shift *= size
+        return shift
 
     def get_random_transform(self, img_shape: tuple, seed: int | None = None) -> dict:
-        """Draws the parameters of one random transformation for an image of `img_shape`."""
+        """Draws the parameters of one random transformation for an image of `img_shape`.
+
+        The draws come from numpy's global generator in Keras 2's order, so
+        a `seed` (which seeds that generator) gives Keras 2's parameters.
+
+        # Arguments
+            img_shape: the shape of one image (rank 3).
+            seed: reseeds numpy's global generator first.
+
+        # Returns
+            The dict `apply_transform` takes: `theta`, `tx`, `ty`, `shear`,
+            `zx`, `zy`, `flip_horizontal`, `flip_vertical`,
+            `channel_shift_intensity` (None without a range) and `brightness`
+            (None without a range).
+        """
         row_axis, col_axis = self.row_axis - 1, self.col_axis - 1
         if seed is not None:
             np.random.seed(seed)
@@ -375,7 +675,20 @@ class ImageDataGenerator:
                 "channel_shift_intensity": channel_shift, "brightness": brightness}
 
     def apply_transform(self, x: np.ndarray, transform_parameters: dict) -> np.ndarray:
-        """Applies a transformation from `get_random_transform` to one image (rank 3)."""
+        """Applies a transformation from `get_random_transform` to one image (rank 3).
+
+        # Arguments
+            x: one image, in the generator's data format.
+            transform_parameters: a dict of any of `'theta'` (rotation,
+                degrees), `'tx'`, `'ty'` (shifts along rows and columns,
+                pixels), `'shear'` (degrees), `'zx'`, `'zy'` (zoom factors),
+                `'flip_horizontal'`, `'flip_vertical'` (booleans),
+                `'channel_shift_intensity'` and `'brightness'`; missing keys
+                change nothing.
+
+        # Returns
+            The transformed image, of `x`'s shape.
+        """
         row_axis, col_axis, channel_axis = self.row_axis - 1, self.col_axis - 1, \
             self.channel_axis - 1
         p = transform_parameters
@@ -391,7 +704,11 @@ class ImageDataGenerator:
         if p.get("flip_vertical"):
             x = flip_axis(x, row_axis)
         if p.get("brightness") is not None:
-            x = apply_brightness_shift(x, p["brightness"])
+            if channel_axis == 2:
+                x = apply_brightness_shift(x, p["brightness"])
+            else:  # Pillow works on channels-last images
+                x = np.moveaxis(apply_brightness_shift(np.moveaxis(x, channel_axis, -1),
+                                                       p["brightness"]), -1, channel_axis)
         return x
 
     def random_transform(self, x: np.ndarray, seed: int | None = None) -> np.ndarray:
@@ -431,7 +748,7 @@ class ImageDataGenerator:
             x = x - self.mean
         if self.featurewise_std_normalization:
             self.std = np.std(x, axis=axes).reshape(shape)
-            x = x / (self.std + K.epsilon())
+            x = x / (self.std + 1e-6)
         if self.zca_whitening:
             flat = x.reshape(x.shape[0], -1)
             sigma = flat.T @ flat / flat.shape[0]
@@ -506,6 +823,10 @@ class Iterator(DataSequence):
             index_array = next(self.index_generator)
         return self._get_batches_of_transformed_samples(index_array)
 
+    def next(self) -> Any:
+        """The next batch (Keras 2's name for `__next__`)."""
+        return self.__next__()
+
     def _get_batches_of_transformed_samples(self, index_array: np.ndarray) -> Any:
         raise NotImplementedError
 
@@ -523,9 +844,14 @@ class Iterator(DataSequence):
 class NumpyArrayIterator(Iterator):
     """Augmented batches of an in-memory image array (see `ImageDataGenerator.flow`).
 
+    `x` is a rank-4 image array, or a tuple `(images, misc)` where `misc` is
+    an array or a list of arrays passed through unchanged: the batches'
+    inputs are then the list `[images, *misc]`.
+
     # Raises
-        ValueError: for `x` not of rank 4, `x`/`y`/`sample_weight` of
-            different lengths, or an unknown `subset`.
+        ValueError: for images not of rank 4, arrays of different lengths, an
+            unknown `subset`, or a split that leaves the training and
+            validation parts with different sets of labels.
     """
 
     def __init__(self, x: Any, y: Any, image_data_generator: ImageDataGenerator,
@@ -535,42 +861,70 @@ class NumpyArrayIterator(Iterator):
                  save_format: str = "png", subset: str | None = None,
                  dtype: str | None = None):
         self.dtype = dtype or K.floatx()
-        x = np.asarray(x, dtype=self.dtype)
-        if x.ndim != 4:
-            raise ValueError(f"NumpyArrayIterator: `x` should be a rank-4 array of images, got "
-                             f"shape {x.shape}")
+        self.data_format = _data_format(data_format)
+        if type(x) in (tuple, list):
+            misc = x[1]
+            x_misc = [np.asarray(a) for a in misc] if type(misc) is list else [np.asarray(misc)]
+            x = x[0]
+            for a in x_misc:
+                if len(x) != len(a):
+                    raise ValueError(f"All of the arrays in `x` should have the same length. "
+                                     f"Found a pair with: len(x[0]) = {len(x)}, len(x[?]) = "
+                                     f"{len(a)}")
+        else:
+            x_misc = []
         if y is not None and len(x) != len(y):
             raise ValueError(f"`x` (images tensor) and `y` (labels) should have the same "
-                             f"length. Found: x.shape = {x.shape}, y.shape = "
+                             f"length. Found: x.shape = {np.asarray(x).shape}, y.shape = "
                              f"{np.asarray(y).shape}")
         if sample_weight is not None and len(x) != len(sample_weight):
             raise ValueError(f"`x` (images tensor) and `sample_weight` should have the same "
-                             f"length. Found: x.shape = {x.shape}, sample_weight.shape = "
-                             f"{np.asarray(sample_weight).shape}")
+                             f"length. Found: x.shape = {np.asarray(x).shape}, "
+                             f"sample_weight.shape = {np.asarray(sample_weight).shape}")
         if subset is not None:
             if subset not in ("training", "validation"):
-                raise ValueError(f"`subset` must be 'training' or 'validation', got {subset!r}")
+                raise ValueError(f"Invalid subset name: {subset!r}; expected 'training' or "
+                                 f"'validation'.")
             split = int(len(x) * image_data_generator._validation_split)
+            if y is not None and not np.array_equal(np.unique(np.asarray(y)[:split]),
+                                                    np.unique(np.asarray(y)[split:])):
+                raise ValueError("Training and validation subsets have different number of "
+                                 "classes after the split. If your numpy arrays are sorted by "
+                                 "the label, you might want to shuffle them.")
             part = slice(None, split) if subset == "validation" else slice(split, None)
-            x = x[part]
+            x = np.asarray(x)[part]
+            x_misc = [a[part] for a in x_misc]
             y = None if y is None else np.asarray(y)[part]
             sample_weight = None if sample_weight is None else np.asarray(sample_weight)[part]
-        self.x = x
+        self.x = np.asarray(x, dtype=self.dtype)
+        if self.x.ndim != 4:
+            raise ValueError(f"Input data in `NumpyArrayIterator` should have rank 4 (a batch "
+                             f"of images). You passed an array with shape {self.x.shape}")
+        channels_axis = 3 if self.data_format == "channels_last" else 1
+        if self.x.shape[channels_axis] not in (1, 3, 4):
+            warnings.warn(f"NumpyArrayIterator is set to use the data format convention "
+                          f"{self.data_format!r} (channels on axis {channels_axis}), i.e. "
+                          f"expected either 1, 3, or 4 channels on axis {channels_axis}. "
+                          f"However, it was passed an array with shape {self.x.shape} "
+                          f"({self.x.shape[channels_axis]} channels).", stacklevel=3)
+        self.x_misc = x_misc
         self.y = None if y is None else np.asarray(y)
         self.sample_weight = None if sample_weight is None else np.asarray(sample_weight)
         self.image_data_generator = image_data_generator
-        self.data_format = _data_format(data_format)
         self.save_to_dir, self.save_prefix, self.save_format = save_to_dir, save_prefix, \
             save_format
-        super().__init__(len(x), batch_size, shuffle, seed)
+        super().__init__(len(self.x), batch_size, shuffle, seed)
 
     def _get_batches_of_transformed_samples(self, index_array: np.ndarray) -> Any:
-        batch_x = np.stack([self._transform(self.x[j]) for j in index_array])
+        batch_x = np.zeros((len(index_array),) + self.x.shape[1:], dtype=self.dtype)
+        for i, j in enumerate(index_array):
+            batch_x[i] = self._transform(self.x[j])
         if self.save_to_dir:
             self._save(batch_x, index_array)
+        inputs = [batch_x] + [a[index_array] for a in self.x_misc] if self.x_misc else batch_x
         if self.y is None:
-            return batch_x
-        output = (batch_x, self.y[index_array])
+            return inputs
+        output = (inputs, self.y[index_array])
         if self.sample_weight is not None:
             output += (self.sample_weight[index_array],)
         return output
@@ -589,6 +943,8 @@ class DirectoryIterator(Iterator):
         FileNotFoundError: when `directory` is missing.
     """
 
+    _CLASS_MODES: tuple = ("categorical", "binary", "sparse", "input", None)
+
     def __init__(self, directory: str, image_data_generator: ImageDataGenerator,
                  target_size: tuple[int, int] = (256, 256), color_mode: str = "rgb",
                  classes: list[str] | None = None, class_mode: str | None = "categorical",
@@ -597,14 +953,38 @@ class DirectoryIterator(Iterator):
                  save_prefix: str = "", save_format: str = "png", follow_links: bool = False,
                  subset: str | None = None, interpolation: str = "nearest",
                  dtype: str | None = None):
+        self._common_init(directory, image_data_generator, target_size, color_mode,
+                          class_mode, data_format, save_to_dir, save_prefix, save_format,
+                          subset, interpolation, dtype)
+        if not classes:
+            classes = sorted(d for d in os.listdir(directory)
+                             if os.path.isdir(os.path.join(directory, d)))
+        self.num_classes = len(classes)
+        self.class_indices = {c: i for i, c in enumerate(classes)}
+        filenames, labels = [], []
+        for name in classes:
+            files = self._split_files(_image_files(os.path.join(directory, name), follow_links))
+            filenames += [os.path.join(os.path.basename(name), f) for f in files]
+            labels += [self.class_indices[name]] * len(files)
+        self.filenames = filenames
+        self.classes = np.asarray(labels, dtype="int32")
+        self.samples = len(filenames)
+        print(f"Found {self.samples} images belonging to {self.num_classes} classes.")
+        super().__init__(self.samples, batch_size, shuffle, seed)
+
+    def _common_init(self, directory: str, image_data_generator: ImageDataGenerator,
+                     target_size: tuple[int, int], color_mode: str, class_mode: str | None,
+                     data_format: str | None, save_to_dir: str | None, save_prefix: str,
+                     save_format: str, subset: str | None, interpolation: str,
+                     dtype: str | None) -> None:
         if color_mode not in ("rgb", "rgba", "grayscale"):
-            raise ValueError(f"flow_from_directory: `color_mode` must be 'rgb', 'rgba' or "
-                             f"'grayscale', got {color_mode!r}")
-        if class_mode not in ("categorical", "binary", "sparse", "input", None):
-            raise ValueError(f"flow_from_directory: `class_mode` must be 'categorical', "
-                             f"'binary', 'sparse', 'input' or None, got {class_mode!r}")
+            raise ValueError(f"`color_mode` must be 'rgb', 'rgba' or 'grayscale', got "
+                             f"{color_mode!r}")
+        if class_mode not in self._CLASS_MODES:
+            raise ValueError(f"`class_mode` must be one of {self._CLASS_MODES}, got "
+                             f"{class_mode!r}")
         if not os.path.isdir(directory):
-            raise FileNotFoundError(f"flow_from_directory: no such folder {directory!r}")
+            raise FileNotFoundError(f"no such folder {directory!r}")
         self.directory = directory
         self.image_data_generator = image_data_generator
         self.target_size = tuple(target_size)
@@ -619,30 +999,35 @@ class DirectoryIterator(Iterator):
         self.save_to_dir, self.save_prefix, self.save_format = save_to_dir, save_prefix, \
             save_format
         split = image_data_generator._validation_split
-        if subset is None or not split:
-            low, high = 0.0, 1.0
+        if subset is None:
+            self.split = None
         elif subset == "validation":
-            low, high = 0.0, split
+            self.split = (0.0, split)
         elif subset == "training":
-            low, high = split, 1.0
+            self.split = (split, 1.0)
         else:
             raise ValueError(f"`subset` must be 'training' or 'validation', got {subset!r}")
-        if not classes:
-            classes = sorted(d for d in os.listdir(directory)
-                             if os.path.isdir(os.path.join(directory, d)))
-        self.num_classes = len(classes)
-        self.class_indices = {c: i for i, c in enumerate(classes)}
-        filenames, labels = [], []
-        for name in classes:
-            files = _image_files(os.path.join(directory, name), follow_links)
-            files = files[int(low * len(files)):int(high * len(files))]
-            filenames += [os.path.join(name, f) for f in files]
-            labels += [self.class_indices[name]] * len(files)
-        self.filenames = filenames
-        self.classes = np.asarray(labels, dtype="int32")
-        self.samples = len(filenames)
-        print(f"Found {self.samples} images belonging to {self.num_classes} classes.")
-        super().__init__(self.samples, batch_size, shuffle, seed)
+        self.subset = subset
+
+    def _split_files(self, files: list[str]) -> list[str]:
+        """The share of `files` (in listing order) that the subset takes."""
+        if self.split is None:
+            return files
+        return files[int(self.split[0] * len(files)):int(self.split[1] * len(files))]
+
+    def _labels(self, batch_x: np.ndarray, index_array: np.ndarray) -> Any:
+        """The batch's targets for `class_mode`, or None without them."""
+        if self.class_mode == "input":
+            return batch_x.copy()
+        if self.class_mode == "sparse":
+            return self.classes[index_array]
+        if self.class_mode == "binary":
+            return self.classes[index_array].astype(self.dtype)
+        if self.class_mode == "categorical":
+            batch_y = np.zeros((len(index_array), self.num_classes), dtype=self.dtype)
+            batch_y[np.arange(len(index_array)), self.classes[index_array]] = 1.0
+            return batch_y
+        return None
 
     def _get_batches_of_transformed_samples(self, index_array: np.ndarray) -> Any:
         batch_x = np.zeros((len(index_array),) + self.image_shape, dtype=self.dtype)
@@ -650,31 +1035,117 @@ class DirectoryIterator(Iterator):
             img = load_img(os.path.join(self.directory, self.filenames[j]),
                            color_mode=self.color_mode, target_size=self.target_size,
                            interpolation=self.interpolation)
-            batch_x[i] = self._transform(img_to_array(img, data_format=self.data_format))
+            x = img_to_array(img, data_format=self.data_format)
+            img.close()
+            batch_x[i] = self._transform(x)
         if self.save_to_dir:
             self._save(batch_x, index_array)
-        if self.class_mode == "input":
-            return batch_x, batch_x.copy()
-        if self.class_mode == "sparse":
-            return batch_x, self.classes[index_array]
-        if self.class_mode == "binary":
-            return batch_x, self.classes[index_array].astype(self.dtype)
-        if self.class_mode == "categorical":
-            batch_y = np.zeros((len(index_array), self.num_classes), dtype=self.dtype)
-            batch_y[np.arange(len(index_array)), self.classes[index_array]] = 1.0
-            return batch_x, batch_y
-        return batch_x
+        batch_y = self._labels(batch_x, index_array)
+        return batch_x if batch_y is None else (batch_x, batch_y)
+
+
+class DataFrameIterator(DirectoryIterator):
+    """Augmented batches of the image files a pandas DataFrame names, with its labels.
+
+    See `ImageDataGenerator.flow_from_dataframe`. As in Keras 2, the images
+    are the files found in `directory` (its subfolders included, in the
+    order and with the validation split of `flow_from_directory`) whose
+    names, extension included or not as `has_ext` says, appear in the
+    frame's `x_col`; frame rows with a missing value are dropped. The files
+    are read as `directory/<name>`.
+
+    # Raises
+        ValueError: for an invalid argument (see `flow_from_dataframe`).
+        TypeError: for a non-numeric `y_col` with `class_mode='other'`.
+    """
+
+    _CLASS_MODES = ("categorical", "binary", "sparse", "input", "other", None)
+
+    def __init__(self, dataframe: Any, directory: str, image_data_generator: ImageDataGenerator,
+                 x_col: str = "filenames", y_col: Any = "class", has_ext: bool = True,
+                 target_size: tuple[int, int] = (256, 256), color_mode: str = "rgb",
+                 classes: list | None = None, class_mode: str | None = "categorical",
+                 batch_size: int = 32, shuffle: bool = True, seed: int | None = None,
+                 data_format: str | None = None, save_to_dir: str | None = None,
+                 save_prefix: str = "", save_format: str = "png", follow_links: bool = False,
+                 subset: str | None = None, interpolation: str = "nearest",
+                 dtype: str | None = None):
+        self._common_init(directory, image_data_generator, target_size, color_mode,
+                          class_mode, data_format, save_to_dir, save_prefix, save_format,
+                          subset, interpolation, dtype)
+        if not isinstance(x_col, str):
+            raise ValueError("x_col must be a string.")
+        if not isinstance(has_ext, bool):
+            raise ValueError("has_ext must be either True if filenames in x_col has "
+                             "extensions, else False.")
+        df = dataframe.drop_duplicates(x_col).copy()
+        df[x_col] = df[x_col].astype(str)
+        no_labels = class_mode in ("other", "input", None)
+        if not classes:
+            classes = [] if no_labels else list(df[y_col].dropna().unique())
+        elif no_labels:
+            raise ValueError("classes cannot be set if class_mode is either 'other' or "
+                             "'input' or None.")
+        self.num_classes = len(classes)
+        self.class_indices = {c: i for i, c in enumerate(classes)}
+        found = [os.path.basename(f)
+                 for f in self._split_files(_image_files(directory, follow_links))]
+        if has_ext:
+            if len(df) and not any(df[x_col].iloc[0].endswith("." + ext)
+                                   for ext in _IMAGE_FORMATS):
+                raise ValueError("has_ext is set to True but extension not found in x_col")
+            keys = found
+        else:
+            keys = [os.path.splitext(f)[0] for f in found]
+        rows = df.dropna().set_index(x_col)
+        kept = [(key, f) for key, f in zip(keys, found) if key in rows.index]
+        self.df = rows.loc[[key for key, _ in kept]]
+        self.filenames = [f for _, f in kept]
+        if not no_labels:
+            self.classes = np.array([self.class_indices[c] for c in self.df[y_col].values],
+                                    dtype="int32")
+        else:
+            self.classes = np.zeros((len(self.filenames),), dtype="int32")
+        if class_mode == "other":
+            columns = [y_col] if isinstance(y_col, str) else list(y_col)
+            from pandas.api.types import is_numeric_dtype
+            if not all(is_numeric_dtype(dt) for dt in self.df[columns].dtypes):
+                raise TypeError("y_col column/s must be numeric datatypes.")
+            self.data = self.df[y_col].values
+        self.samples = len(self.filenames)
+        if self.num_classes:
+            print(f"Found {self.samples} images belonging to {self.num_classes} classes.")
+        else:
+            print(f"Found {self.samples} images.")
+        Iterator.__init__(self, self.samples, batch_size, shuffle, seed)
+
+    def _labels(self, batch_x: np.ndarray, index_array: np.ndarray) -> Any:
+        if self.class_mode == "other":
+            return self.data[index_array]
+        return super()._labels(batch_x, index_array)
 
 
 def _image_files(folder: str, follow_links: bool) -> list[str]:
-    """Image files below `folder`, as sorted paths relative to it."""
+    """Image files below `folder`, as paths relative to it, in Keras 2's order.
+
+    That order is the folders' paths sorted, then the file names sorted
+    within each folder; the validation split takes its share from the start.
+    """
     found = []
-    for root, _, files in os.walk(folder, followlinks=follow_links):
-        for f in files:
-            if f.rsplit(".", 1)[-1].lower() in _IMAGE_FORMATS:
+    for root, _, files in sorted(os.walk(folder, followlinks=follow_links),
+                                 key=lambda entry: entry[0]):
+        for f in sorted(files):
+            if any(f.lower().endswith("." + ext) for ext in _IMAGE_FORMATS):
+                if f.lower().endswith(".tiff"):
+                    warnings.warn("Using '.tiff' files with multiple bands will cause "
+                                  "distortion. Please verify your output.", stacklevel=4)
                 found.append(os.path.relpath(os.path.join(root, f), folder))
-    return sorted(found)
+    return found
 
 
-__all__ = ["DirectoryIterator", "ImageDataGenerator", "Iterator", "NumpyArrayIterator",
-           "apply_affine_transform", "array_to_img", "img_to_array", "load_img", "save_img"]
+__all__ = ["DataFrameIterator", "DirectoryIterator", "ImageDataGenerator", "Iterator",
+           "NumpyArrayIterator", "apply_affine_transform", "apply_brightness_shift",
+           "apply_channel_shift", "array_to_img", "flip_axis", "img_to_array", "list_pictures",
+           "load_img", "random_brightness", "random_channel_shift", "random_rotation",
+           "random_shear", "random_shift", "random_zoom", "save_img",
+           "transform_matrix_offset_center"]
