@@ -158,23 +158,61 @@ def test_preprocess_input_modes():
     np.testing.assert_allclose(densenet.preprocess_input(IMAGES.copy()), torch, rtol=1e-5)
 
 
-def test_preprocess_input_in_place_channels_first_and_integers():
+def test_preprocess_input_overwrites_float_arrays_as_keras():
+    for mode in ("tf", "torch"):
+        x = IMAGES.copy()
+        assert imagenet_utils.preprocess_input(x, mode=mode) is x
+    # Caffe mode returns a channel-reversed view: the input holds the result in RGB order.
     x = IMAGES.copy()
-    out = vgg16.preprocess_input(x)
-    assert out is x  # Keras 2 overwrites float arrays
-    first = np.moveaxis(IMAGES, -1, 1)
-    np.testing.assert_allclose(
-        vgg16.preprocess_input(first.copy(), data_format="channels_first"),
-        np.moveaxis(IMAGES[..., ::-1] - [103.939, 116.779, 123.68], -1, 1), rtol=1e-5)
-    pixels = np.full((1, 2, 2, 3), 255, np.uint8)
-    np.testing.assert_allclose(inception_v3.preprocess_input(pixels), np.ones((1, 2, 2, 3)))
-    as_jax = vgg16.preprocess_input(jnp.asarray(IMAGES))
-    np.testing.assert_allclose(np.asarray(as_jax),
-                               IMAGES[..., ::-1] - [103.939, 116.779, 123.68], rtol=1e-5)
+    out = imagenet_utils.preprocess_input(x, data_format="channels_last", mode="caffe")
+    assert np.shares_memory(out, x)
+    np.testing.assert_array_equal(x, out[..., ::-1])
+    np.testing.assert_allclose(x, IMAGES - [123.68, 116.779, 103.939], rtol=1e-5)
+    # Integer arrays are converted to floatx first and left as they were.
+    pixels = np.full((1, 2, 2, 3), 255, np.int64)
+    out = inception_v3.preprocess_input(pixels)
+    assert out.dtype == np.float32 and (pixels == 255).all()
+    np.testing.assert_allclose(out, np.ones((1, 2, 2, 3)))
+
+
+@pytest.mark.parametrize("mode", ["caffe", "tf", "torch"])
+def test_preprocess_input_channels_first_and_single_images(mode):
+    want = imagenet_utils.preprocess_input(IMAGES.copy(), "channels_last", mode)
+    first = np.moveaxis(IMAGES, -1, 1).copy()
+    np.testing.assert_allclose(imagenet_utils.preprocess_input(first, "channels_first", mode),
+                               np.moveaxis(want, -1, 1), rtol=1e-6)
+    single = np.moveaxis(IMAGES[0], -1, 0).copy()
+    np.testing.assert_allclose(imagenet_utils.preprocess_input(single, "channels_first", mode),
+                               np.moveaxis(want[0], -1, 0), rtol=1e-6)
+    np.testing.assert_allclose(imagenet_utils.preprocess_input(IMAGES.astype("int32"),
+                                                               "channels_last", mode),
+                               imagenet_utils.preprocess_input(
+                                   IMAGES.astype("int32").astype("float32"),
+                                   "channels_last", mode), rtol=1e-6)
+    with pytest.raises(ValueError, match="data_format"):
+        imagenet_utils.preprocess_input(IMAGES.copy(), "channels_middle", mode)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("mode", ["caffe", "tf", "torch"])
+def test_preprocess_input_on_graph_tensors_and_jax_arrays(mode, data_format):
+    from jeras.layers import Lambda
+    from jeras.models import Model
+    x = IMAGES if data_format == "channels_last" else np.moveaxis(IMAGES, -1, 1).copy()
+    want = imagenet_utils.preprocess_input(x.copy(), data_format, mode)
+    inputs = Input(shape=x.shape[1:])
+    direct = imagenet_utils.preprocess_input(inputs, data_format, mode)
+    np.testing.assert_allclose(Model(inputs, direct).predict(x), want, rtol=1e-5, atol=1e-5)
+    wrapped = Lambda(lambda t: imagenet_utils.preprocess_input(t, data_format, mode))(inputs)
+    np.testing.assert_allclose(Model(inputs, wrapped).predict(x), want, rtol=1e-5, atol=1e-5)
+    as_jax = imagenet_utils.preprocess_input(jnp.asarray(x), data_format, mode)
+    np.testing.assert_allclose(np.asarray(as_jax), want, rtol=1e-5, atol=1e-5)
+    pixels = Input(shape=x.shape[1:], dtype="int32")
+    assert imagenet_utils.preprocess_input(pixels, data_format, mode).dtype == "float32"
 
 
 def test_decode_predictions_reads_the_cached_class_index(keras_home, monkeypatch):
-    monkeypatch.setattr(imagenet_utils, "_class_index", None)
+    monkeypatch.setattr(imagenet_utils, "CLASS_INDEX", None)
     index = {str(i): [f"n{i:08d}", f"class_{i}"] for i in range(1000)}
     (keras_home / "imagenet_class_index.json").write_text(json.dumps(index))
     preds = np.random.RandomState(2).rand(2, 1000)
@@ -186,8 +224,18 @@ def test_decode_predictions_reads_the_cached_class_index(keras_home, monkeypatch
         vgg16.decode_predictions(np.zeros((2, 10)))
 
 
+def test_decode_predictions_uses_a_class_index_set_by_hand(keras_home, monkeypatch):
+    # Keras 2's module global: set, it is used without reading the cache.
+    index = {str(i): [f"id{i}", f"name{i}"] for i in range(1000)}
+    monkeypatch.setattr(imagenet_utils, "CLASS_INDEX", index)
+    preds = np.zeros((2, 1000))
+    preds[0, 372], preds[1, 549] = 0.5, 0.9
+    assert imagenet_utils.decode_predictions(preds, top=1) == [[("id372", "name372", 0.5)],
+                                                               [("id549", "name549", 0.9)]]
+
+
 def test_decode_predictions_offline_names_the_class_index(keras_home, monkeypatch):
-    monkeypatch.setattr(imagenet_utils, "_class_index", None)
+    monkeypatch.setattr(imagenet_utils, "CLASS_INDEX", None)
     with pytest.raises(FileNotFoundError, match="imagenet_class_index.json") as error:
         resnet50.decode_predictions(np.zeros((1, 1000)))
     assert os.path.join(str(keras_home), "imagenet_class_index.json") in str(error.value)

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from jeras import backend as K
@@ -60,97 +59,123 @@ def cached_file(fname: str, origin: str) -> str:
 
 # Preprocessing and decoding.
 
+def _channel_axis(ndim: int, data_format: str) -> int:
+    """The channel axis of a single image (rank 3) or a batch (rank 4)."""
+    return ndim - 1 if data_format == "channels_last" else ndim - 3
+
+
+def _preprocess_numpy_input(x: np.ndarray, data_format: str, mode: str) -> np.ndarray:
+    """Keras 2's in-place preprocessing of a numpy array (see `preprocess_input`)."""
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(K.floatx(), copy=False)
+    if mode == "tf":
+        x /= 127.5
+        x -= 1.0
+        return x
+    axis = _channel_axis(x.ndim, data_format)
+    if mode == "torch":
+        x /= 255.0
+        mean, std = _TORCH_MEAN, _TORCH_STD
+    else:
+        x = np.flip(x, axis)  # RGB to BGR: a view, so the caller's array is changed too
+        mean, std = _CAFFE_MEAN_BGR, None
+    for c in range(3):
+        channel = (slice(None),) * axis + (c,)
+        x[channel] -= mean[c]
+        if std is not None:
+            x[channel] /= std[c]
+    return x
+
+
+def _preprocess_tensor_input(x: Any, data_format: str, mode: str) -> Any:
+    """Preprocessing of a graph tensor or a jax array, with `jeras.backend` functions."""
+    if not K.dtype(x).startswith(("float", "bfloat")):
+        x = K.cast(x, K.floatx())
+    dtype = K.dtype(x)
+    if mode == "tf":
+        return x / 127.5 - 1.0
+    ndim = K.ndim(x)
+    axis = _channel_axis(ndim, data_format)
+    shape = [1] * ndim
+    shape[axis] = 3
+    if mode == "torch":
+        mean = np.reshape(_TORCH_MEAN, shape).astype(dtype)
+        std = np.reshape(_TORCH_STD, shape).astype(dtype)
+        return (x / 255.0 - mean) / std
+    return K.reverse(x, axis) - np.reshape(_CAFFE_MEAN_BGR, shape).astype(dtype)
+
+
 def preprocess_input(x: Any, data_format: str | None = None, mode: str = "caffe") -> Any:
     """Preprocesses a batch of images (or one image) as Keras 2 does for ImageNet models.
 
     # Arguments
-        x: array of 3 or 4 dims, RGB, pixel values in [0, 255]. A float numpy
-            array is overwritten in place (and returned), as in Keras 2;
-            integer arrays are converted to `K.floatx()` first.
+        x: RGB images, pixel values in [0, 255]: a numpy array, a graph
+            tensor (`Input()` or a layer's output) or a jax array, of rank 3
+            (one image) or 4 (a batch). A float numpy array is overwritten,
+            as in Keras 2 (pass `np.copy(x)` to keep it); integer arrays are
+            converted to `K.floatx()` first.
         data_format: `'channels_last'` or `'channels_first'`; None means
             `K.image_data_format()`.
-        mode: `'caffe'` (RGB to BGR, then minus the ImageNet mean per channel),
-            `'tf'` (scale to [-1, 1]: `x / 127.5 - 1`) or `'torch'` (scale to
-            [0, 1], minus the mean and divided by the standard deviation per
-            channel).
+        mode: `'caffe'` (RGB to BGR, then minus the ImageNet mean of each
+            channel, `[103.939, 116.779, 123.68]` in BGR order), `'tf'`
+            (`x / 127.5 - 1`, in [-1, 1]) or `'torch'` (`x / 255`, then minus
+            `[0.485, 0.456, 0.406]` and divided by `[0.229, 0.224, 0.225]`
+            per RGB channel).
 
     # Returns
-        The preprocessed array.
+        The preprocessed images: for numpy input an array sharing the input's
+        memory (in `'caffe'` mode a channel-reversed view of it, so the
+        input itself holds the result in RGB order), otherwise a new tensor.
 
     # Raises
         ValueError: for an unknown `data_format` or `mode`.
     """
     data_format = K.image_data_format() if data_format is None else data_format
     if data_format not in ("channels_first", "channels_last"):
-        raise ValueError(f"preprocess_input: unknown data_format {data_format!r}")
+        raise ValueError(f"Unknown data_format {data_format!r}")
     if mode not in ("caffe", "tf", "torch"):
         raise ValueError(f"preprocess_input: `mode` must be 'caffe', 'tf' or 'torch', "
                          f"got {mode!r}")
     if isinstance(x, np.ndarray):
-        if not np.issubdtype(x.dtype, np.floating):
-            x = x.astype(K.floatx())
-        xp: Any = np
-    else:
-        x = jnp.asarray(x, dtype=K.floatx())
-        xp = jnp
-    if mode == "tf":
-        if xp is np:
-            x /= 127.5
-            x -= 1.0
-            return x
-        return x / 127.5 - 1.0
-    channel_axis = -1 if data_format == "channels_last" else x.ndim - 3
-    shape = [1] * x.ndim
-    shape[channel_axis] = 3
-    if mode == "torch":
-        mean, std = np.reshape(_TORCH_MEAN, shape), np.reshape(_TORCH_STD, shape)
-        if xp is np:
-            x /= 255.0
-            x -= mean.astype(x.dtype)
-            x /= std.astype(x.dtype)
-            return x
-        return (x / 255.0 - mean) / std
-    flipped = xp.flip(x, axis=channel_axis)  # RGB to BGR
-    mean = np.reshape(_CAFFE_MEAN_BGR, shape)
-    if xp is np:
-        x[...] = flipped
-        x -= mean.astype(x.dtype)
-        return x
-    return flipped - mean
+        return _preprocess_numpy_input(x, data_format, mode)
+    return _preprocess_tensor_input(x, data_format, mode)
 
 
-_class_index: dict | None = None
+# Keras 2's name: the class index once read, so code may also set it.
+CLASS_INDEX: dict | None = None
+CLASS_INDEX_PATH = CLASS_INDEX_URL
 
 
 def decode_predictions(preds: Any, top: int = 5) -> list[list[tuple]]:
     """Turns ImageNet predictions into `(class_id, class_name, score)` tuples, best first.
 
     The class index is Keras's `imagenet_class_index.json`, read from the
-    Keras cache (`~/.keras/models/`).
+    Keras cache (`~/.keras/models/`) the first time, then kept in
+    `CLASS_INDEX`.
 
     # Arguments
         preds: array of shape `(samples, 1000)`.
         top: how many classes to return per sample.
 
     # Returns
-        One list of `top` tuples per sample.
+        One list of `top` tuples per sample, by decreasing score.
 
     # Raises
         ValueError: for predictions not of shape `(samples, 1000)`.
         FileNotFoundError: when the class index is not in the cache.
     """
-    global _class_index
+    global CLASS_INDEX
     preds = np.asarray(preds)
     if preds.ndim != 2 or preds.shape[1] != 1000:
-        raise ValueError("decode_predictions expects a batch of ImageNet predictions, an "
-                         f"array of shape (samples, 1000); got shape {preds.shape}")
-    if _class_index is None:
+        raise ValueError("`decode_predictions` expects a batch of predictions (i.e. a 2D array "
+                         f"of shape (samples, 1000)). Found array with shape: {preds.shape}")
+    if CLASS_INDEX is None:
         with open(cached_file(CLASS_INDEX_FILE, CLASS_INDEX_URL)) as f:
-            _class_index = json.load(f)
+            CLASS_INDEX = json.load(f)
     results = []
     for row in preds:
         best = np.argsort(row, kind="stable")[::-1][:top]
-        results.append([tuple(_class_index[str(i)]) + (row[i],) for i in best])
+        results.append([tuple(CLASS_INDEX[str(i)]) + (row[i],) for i in best])
     return results
 
 
