@@ -358,3 +358,18 @@ def test_stateful_lstm_matches_tf_keras_batch_after_batch():
     ours.reset_states()
     theirs.reset_states()
     check(ours.predict(X), theirs.predict(X, batch_size=B, verbose=0))
+
+
+def test_direct_build_and_get_initial_state_as_keras_2_2_4():
+    layer = LSTM(3)
+    layer.build((None, 4, 2))
+    x = Input((4, 2))
+    states = layer.get_initial_state(x)
+    assert [K.int_shape(s) for s in states] == [(None, 3), (None, 3)]
+    with_zeros = Model(x, layer(x, initial_state=states))
+    assert len(layer.weights) == 3
+    plain = Model(x, layer(x))
+    data = np.random.RandomState(0).rand(5, 4, 2).astype("float32")
+    np.testing.assert_allclose(with_zeros.predict(data), plain.predict(data), rtol=1e-6)
+    zeros = layer.get_initial_state(data)
+    assert [z.shape for z in zeros] == [(5, 3), (5, 3)] and not np.any(np.asarray(zeros[0]))

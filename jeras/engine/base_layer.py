@@ -131,6 +131,20 @@ class Layer:
     #: dispatches one compiled step per batch on the CPU instead of scanning.
     scan_friendly = True
 
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            # `layer.build(shape)` called directly (as Keras 2 tests and scripts do)
+            # leaves the layer built, so a later call does not create its weights again.
+            original = cls.__dict__["build"]
+
+            @functools.wraps(original)
+            def build(self: Layer, *args: Any, **kw: Any) -> None:
+                original(self, *args, **kw)
+                self.built = True
+
+            cls.build = build
+
     def __init__(self, trainable: bool = True, name: str | None = None, dtype: str | None = None,
                  input_shape: Sequence | None = None, batch_input_shape: Sequence | None = None,
                  batch_size: int | None = None, weights: list | None = None, **kwargs: Any):
@@ -449,6 +463,11 @@ class Layer:
         outputs, _ = self.apply(self._values, arrays if many else arrays[0],
                                 training=bool(training), rng=rng,
                                 **({"call_kwargs": kwargs} if kwargs else {}))
+        penalty = self.activity_penalty(outputs) if not isinstance(outputs, list) else None
+        if penalty is not None:
+            # As a call on TensorFlow tensors in 2.2.4, an eager call lists its
+            # activity penalty among the layer's losses.
+            self.__dict__.setdefault("_eager_activity", []).append(penalty)
         return outputs
 
     # The graph: where the layer was called on symbolic tensors.
@@ -571,6 +590,7 @@ class Layer:
         specs = self.__dict__.get("_specs", [])
         found.extend(spec.regularizer(K._arr(v)) for spec, v in zip(specs, self.variables)
                      if spec.regularizer is not None)
+        found.extend(self.__dict__.get("_eager_activity", []))
         regularizer = getattr(self, "activity_regularizer", None)
         if regularizer is not None:
             from jeras.engine import symbolic

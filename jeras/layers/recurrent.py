@@ -18,6 +18,7 @@ import numpy as np
 from jax import lax
 
 from jeras import activations, constraints, initializers, regularizers
+from jeras import backend as K
 from jeras.engine.base_layer import Layer, Shape
 from jeras.layers.convolutional import positive_int
 
@@ -166,6 +167,29 @@ class Recurrent(Layer):
         for i, state in zip(index, final):
             new[i] = state.astype(values[i].dtype)
         return outputs, new
+
+    def get_initial_state(self, inputs: Any) -> list:
+        """Zero states for a sequence batch `inputs`, one per state, as 2.2.4's RNN makes.
+
+        # Arguments
+            inputs: a sequence batch (an array or a graph tensor).
+
+        # Returns
+            A list of `state_count` tensors of the states' shape.
+        """
+        def zeros(x: Any) -> list:
+            x = K._arr(x)
+            shape = tuple(self.compute_output_shape(tuple(x.shape)))
+            if isinstance(shape[0], tuple):
+                shape = shape[0]
+            if self.return_sequences:
+                shape = shape[:1] + shape[2:]
+            return [jnp.zeros((x.shape[0],) + shape[1:], x.dtype)] * self.state_count
+
+        if K._is_symbolic(inputs):
+            from jeras.engine import symbolic
+            return symbolic.op(zeros, (inputs,), {}, name="initial_state")
+        return zeros(inputs)
 
     @property
     def states(self) -> list:
