@@ -469,3 +469,67 @@ def test_predict_and_evaluate_cover_every_sample_once_whatever_the_batch_size(ba
     np.testing.assert_allclose(model.evaluate(x, y, batch_size=batch_size, verbose=0),
                                [np.mean((expected - y) ** 2), np.mean(np.abs(expected - y))],
                                rtol=1e-5)
+
+
+def test_target_tensors_hold_fixed_targets():
+    from jeras.layers import Input
+    from jeras.models import Model
+    rng = np.random.RandomState(0)
+    x, y = rng.rand(10, 4).astype("float32"), rng.rand(10, 2).astype("float32")
+    inp = Input((4,))
+    model = Model(inp, Dense(2, name="out")(inp))
+    model.compile("sgd", "mse", target_tensors=[K.variable(y)])
+    kernel, bias = model.get_weights()
+    expected = np.mean((x @ kernel + bias - y) ** 2)
+    np.testing.assert_allclose(model.train_on_batch(x, None), expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="`y` must be None"):
+        model.train_on_batch(x, y)
+    with pytest.raises(TypeError, match="target_tensors"):
+        model.compile("sgd", "mse", target_tensors=set())
+    with pytest.raises(ValueError, match="one entry per model output"):
+        model.compile("sgd", "mse", target_tensors=[K.variable(y)] * 2)
+
+
+def test_trainable_discrepancy_warns_at_summary_and_fit_until_recompiled():
+    from jeras.layers import Input
+    from jeras.models import Model
+    a = Input((3,))
+    inner = Model(a, Dense(1)(a))
+    inner.trainable = False
+    b = Input((3,))
+    outer = Model(b, Dense(1)(inner(b)))
+    outer.compile("adam", "mse")
+    inner.trainable = True
+    with pytest.warns(UserWarning, match="Discrepancy"):
+        outer.summary(print_fn=lambda line: None)
+    with pytest.warns(UserWarning, match="Discrepancy"):
+        outer.fit(np.zeros((4, 3)), np.zeros((4, 1)), verbose=0)
+    frozen = inner.get_weights()
+    outer.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+    np.testing.assert_array_equal(inner.get_weights()[0], frozen[0])
+
+
+def test_keras_2_2_4_training_utils_and_sparse_inputs():
+    import scipy.sparse
+
+    from jeras import losses
+    from jeras.engine import training_utils
+    a = np.zeros((4, 3))
+    training_utils.check_array_length_consistency([a], [a], [a])
+    with pytest.raises(ValueError, match="same number of samples"):
+        training_utils.check_array_length_consistency([a], [np.zeros((3, 3))], None)
+    with pytest.raises(ValueError, match="You are passing a target array"):
+        training_utils.check_loss_and_target_compatibility(
+            [np.zeros((2, 3, 1))], [losses.categorical_crossentropy], [(2, 3, 1)])
+    with pytest.raises(ValueError, match="same shape as the output"):
+        training_utils.check_loss_and_target_compatibility(
+            [np.zeros((2, 5))], [losses.mean_squared_error], [(None, 6)])
+    objective = training_utils.weighted_masked_objective(losses.mean_squared_error)
+    y_true, y_pred = np.ones((4, 2)), np.zeros((4, 2))
+    weights = np.array([1.0, 0.0, 1.0, 1.0])
+    np.testing.assert_allclose(objective(y_true, y_pred, weights), 0.75 / 0.75)
+    model = Sequential([Dense(1, input_shape=(3,), kernel_initializer="ones")])
+    model.compile("sgd", "mse")
+    dense = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 1.0]], "float32")
+    np.testing.assert_allclose(model.predict(scipy.sparse.csr_matrix(dense)),
+                               dense.sum(1, keepdims=True))

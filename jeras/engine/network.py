@@ -424,6 +424,9 @@ class Network(Layer):
                 print_fn: Any = None) -> None:
         """Prints the Keras 2 table of layers, shapes, parameter counts (and connections)."""
         from jeras.utils.layer_utils import print_summary
+        check = getattr(self, "_check_trainable_discrepancy", None)
+        if check is not None:
+            check()
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 
 

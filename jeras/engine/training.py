@@ -145,7 +145,10 @@ class Model(Network):
             sample_weight_mode: None for per-sample weights, `'temporal'` for
                 per-timestep weights of shape `(samples, timesteps)`.
             weighted_metrics: metrics weighted by `sample_weight` / `class_weight`.
-            target_tensors: not supported (Keras 2 TensorFlow-only feature).
+            target_tensors: targets given at compile, one per output (a list, a
+                dict by output name, or one tensor): a variable holds fixed
+                targets, so training takes `y=None`; a placeholder stands for
+                targets passed as usual.
 
         # Raises
             ValueError: unknown loss, metric or optimizer names, a loss
@@ -154,8 +157,7 @@ class Model(Network):
         """
         if kwargs:
             raise TypeError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
-        if target_tensors is not None:
-            raise ValueError("compile: `target_tensors` is not supported by jeras")
+        self._target_tensors = self._per_output_targets(target_tensors)
         self.optimizer = optimizers_module.get(optimizer)
         all_names = self.output_names
         per_output = ([None] * len(all_names) if loss is None
@@ -176,14 +178,24 @@ class Model(Network):
         if loss_weights is None:
             weights = [1.0] * len(names)
         else:
+            if not isinstance(loss_weights, (list, dict)):
+                raise TypeError("compile: could not interpret `loss_weights`: expected a list "
+                                f"or a dict by output name, got {type(loss_weights).__name__} "
+                                f"{loss_weights!r}")
             weights = self._per_output(loss_weights, "loss_weights", default=1.0)
             weights = [weights[i] for i in fed]
             for w in weights:
                 if isinstance(w, bool) or not isinstance(w, (int, float, np.number)):
                     raise TypeError(f"compile: `loss_weights` must hold numbers, got {w!r}")
-        if sample_weight_mode not in (None, "temporal"):
-            raise ValueError(f"compile: `sample_weight_mode` must be None or 'temporal', got "
-                             f"{sample_weight_mode!r}")
+        modes = (self._per_output(sample_weight_mode, "sample_weight_mode", default=None)
+                 if isinstance(sample_weight_mode, (list, dict)) else
+                 [sample_weight_mode] * len(all_names))
+        for mode in modes:
+            if mode not in (None, "temporal"):
+                raise ValueError(f"compile: `sample_weight_mode` must be None or 'temporal' "
+                                 f"(or a list or dict of them by output), got "
+                                 f"{sample_weight_mode!r}")
+        self._sample_weight_modes = [modes[i] for i in fed]
         out_shapes = ([self._output_shapes()[i] for i in fed] if self.built
                       else [(None,)] * len(names))
         used = {"loss"} | ({f"{n}_loss" for n in names} if len(all_names) > 1 else set())
@@ -208,6 +220,53 @@ class Model(Network):
         self._functions = {}
         if self.built:
             self._init_optimizer_state()
+
+    def _per_output_targets(self, target_tensors: Any) -> list | None:
+        """`compile`'s `target_tensors` as one entry (or None) per output.
+
+        Variables hold fixed targets (training then takes no `y`); placeholders
+        stand for targets fed as usual.
+
+        # Raises
+            TypeError: for anything but a tensor, a list or a dict of them.
+            ValueError: for a list of the wrong length or unknown output names.
+        """
+        if target_tensors is None:
+            return None
+        names = self.output_names
+        if isinstance(target_tensors, (list, tuple)):
+            if len(target_tensors) != len(names):
+                raise ValueError(f"When passing a list as `target_tensors`, it should have one "
+                                 f"entry per model output. The model has {len(names)} "
+                                 f"outputs, but you passed target_tensors={target_tensors!r}")
+            return list(target_tensors)
+        if isinstance(target_tensors, dict):
+            unknown = sorted(set(target_tensors) - set(names))
+            if unknown:
+                raise ValueError(f"compile: unknown entries in `target_tensors` dictionary: "
+                                 f"{unknown}. Only expected the following keys: {names}")
+            return [target_tensors.get(n) for n in names]
+        if isinstance(target_tensors, K.Variable) or K._is_symbolic(target_tensors):
+            if len(names) != 1:
+                raise ValueError(f"The model has {len(names)} outputs, but you passed a single "
+                                 "tensor as `target_tensors`. Expected a list or a dict of "
+                                 "tensors.")
+            return [target_tensors]
+        raise TypeError("compile: expected `target_tensors` to be a tensor, a list of tensors "
+                        f"or a dict of tensors, got {type(target_tensors).__name__}")
+
+    def _fixed_targets(self) -> list | None:
+        """The targets that variables given as `target_tensors` hold, per output with a loss."""
+        given = getattr(self, "_target_tensors", None)
+        if not given:
+            return None
+        fed = [given[i] for i in self._compiled_spec.fed]
+        if not any(isinstance(t, K.Variable) for t in fed):
+            return None
+        if not all(isinstance(t, K.Variable) for t in fed):
+            raise ValueError("compile: `target_tensors` mixes variables (fixed targets) with "
+                             "other entries; give a variable for every output with a loss")
+        return [np.asarray(t.numpy()) for t in fed]
 
     def _per_output(self, value: Any, argument: str, default: Any = None) -> list:
         names = self.output_names
@@ -270,10 +329,11 @@ class Model(Network):
         trainable = [self.layers[li]._values[wi] for li, wi in self._trainable_index]
         self.optimizer.state = self.optimizer.init(trainable)
 
-    def _check_trainable_discrepancy(self) -> None:
-        """Warns once per compile, as 2.2.4 does, when `trainable` changed since compile."""
+    def _check_trainable_discrepancy(self, once: bool = False) -> None:
+        """Warns, as 2.2.4 does, when `trainable` changed since compile (with `once`,
+        only the first time after a compile: `train_on_batch` in a GAN loop)."""
         if (getattr(self, "_compiled_trainable", None) is not None
-                and not getattr(self, "_warned_trainable", False)
+                and not (once and getattr(self, "_warned_trainable", False))
                 and self._live_trainable_index() != self._compiled_trainable):
             self._warned_trainable = True
             warnings.warn("Discrepancy between trainable weights and collected trainable "
@@ -306,6 +366,12 @@ class Model(Network):
         spec = self._compiled_spec
         if not need_y or not spec.fed:
             return distribution_lib.gather_processes((inputs, [], []))
+        fixed = self._fixed_targets()
+        if fixed is not None:
+            if y is not None:
+                raise ValueError("`y` must be None: the model was compiled with variables as "
+                                 "`target_tensors`, which hold its targets")
+            y = fixed if len(fixed) > 1 else fixed[0]
         if y is None:
             raise ValueError("`y` is None: this method needs target data")
         sparse = [fn is losses_module.sparse_categorical_crossentropy for fn in spec.loss_fns]
@@ -324,7 +390,7 @@ class Model(Network):
                                  f"of shape {shape[:-1]} or {shape[:-1] + (1,)}, got {arr.shape}")
         n = check_same_length(inputs, targets)
         sws = standardize_sample_weights(sample_weight, class_weight, targets, n,
-                                         self.sample_weight_mode, spec.output_names)
+                                         self._sample_weight_modes, spec.output_names)
         return distribution_lib.gather_processes((inputs, targets, sws))
 
     def _batch_size(self, batch_size: int | None, n: int, method: str) -> int:
@@ -522,7 +588,7 @@ class Model(Network):
         inputs, targets, sws = self._standardize(x, y, sample_weight, class_weight)
         if self.optimizer.state is None:
             self._init_optimizer_state()
-        self._check_trainable_discrepancy()
+        self._check_trainable_discrepancy(once=True)
         n = self._batch_size(inputs[0].shape[0], inputs[0].shape[0], "train_on_batch")
         fn = self._function("train", n, 1)
         perm, valid = training_arrays.epoch_order(0, 0, n, n, False)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 
 from jeras import backend as K
 from jeras import losses as losses_module
@@ -42,6 +43,9 @@ def as_numeric_array(value: Any, argument: str) -> np.ndarray:
     """
     if value is None:
         raise TypeError(f"`{argument}` is None; expected a numpy array")
+    if scipy.sparse.issparse(value):
+        # Keras 2.2.4 fed scipy sparse matrices to sparse placeholders; here they train dense.
+        value = value.toarray()
     arr = np.asarray(value)
     if arr.dtype == np.bool_:
         arr = arr.astype(K.floatx())
@@ -157,8 +161,94 @@ def check_loss_and_target(y: list, loss_fns: list, output_shapes: list) -> None:
                 "`sparse_categorical_crossentropy`.")
 
 
+# Keras 2.2.4's names, for code (and tests) that call its training utilities.
+
+def check_array_length_consistency(inputs: Any, targets: Any, weights: Any = None) -> None:
+    """Checks that inputs, targets and sample weights agree on the number of samples.
+
+    As in 2.2.4, each argument is iterated as a list of arrays (None, and
+    None entries, count as 0 samples), so weights of None with targets fail.
+
+    # Arguments
+        inputs, targets, weights: lists of arrays, or None.
+
+    # Raises
+        ValueError: when the counts differ within or between the three.
+    """
+    def counts(arrays: Any) -> set:
+        if arrays is None:
+            return {0}
+        return {0 if a is None else int(np.shape(a)[0]) for a in arrays}
+
+    xs, ys, ws = counts(inputs), counts(targets), counts(weights)
+    if len(xs) > 1:
+        raise ValueError(f"All input arrays (x) should have the same number of samples. Got "
+                         f"array shapes: {[np.shape(a) for a in inputs]}")
+    if len(ys) > 1:
+        raise ValueError(f"All target arrays (y) should have the same number of samples. Got "
+                         f"array shapes: {[np.shape(a) for a in targets]}")
+    if xs != ys:
+        raise ValueError(f"Input arrays should have the same number of samples as target "
+                         f"arrays. Found {min(xs)} input samples and {min(ys)} target samples.")
+    if len(ws) > 1:
+        raise ValueError("All sample_weight arrays should have the same number of samples.")
+    if ys != ws:
+        raise ValueError(f"Sample_weight arrays should have the same number of samples as "
+                         f"target arrays. Got {min(ys)} target samples and {min(ws)} weights.")
+
+
+def check_loss_and_target_compatibility(targets: list, loss_fns: list,
+                                        output_shapes: list) -> None:
+    """Keras 2.2.4's check of targets against the losses that read them.
+
+    # Raises
+        ValueError: for `categorical_crossentropy` on targets whose last axis
+            is 1 (integer classes), or for `mean_squared_error`,
+            `binary_crossentropy` or `categorical_crossentropy` on targets whose
+            shape differs from the output's.
+    """
+    same_shape = (losses_module.mean_squared_error, losses_module.binary_crossentropy,
+                  losses_module.categorical_crossentropy)
+    for y, fn, shape in zip(targets, loss_fns, output_shapes):
+        if y is None or fn is None:
+            continue
+        if fn is losses_module.categorical_crossentropy and y.shape[-1] == 1:
+            raise ValueError(f"You are passing a target array of shape {y.shape} while using "
+                             "as loss `categorical_crossentropy`, which expects targets to be "
+                             "binary matrices (1s and 0s) of shape (samples, classes). Convert "
+                             "integer classes with `to_categorical(y)`, or use the loss "
+                             "`sparse_categorical_crossentropy`.")
+        if any(fn is f for f in same_shape):
+            for target_dim, out_dim in zip(y.shape[1:], shape[1:]):
+                if out_dim is not None and target_dim != out_dim:
+                    raise ValueError(f"A target array with shape {y.shape} was passed for an "
+                                     f"output of shape {tuple(shape)} while using as loss "
+                                     f"`{fn.__name__}`. This loss expects targets to have the "
+                                     "same shape as the output.")
+
+
+def weighted_masked_objective(fn: Any) -> Any:
+    """Keras 2.2.4's wrapper of a loss: `f(y_true, y_pred, weights, mask=None)`, the mean
+    of the per-sample losses, masked (divided by the mask's mean) and weighted (divided by
+    the share of non-zero weights). Works on arrays and graph tensors alike.
+    """
+    def weighted(y_true: Any, y_pred: Any, weights: Any, mask: Any = None) -> Any:
+        score = fn(y_true, y_pred)
+        if mask is not None:
+            mask = K.cast(mask, K.floatx())
+            score = score * mask / K.mean(mask)
+        if weights is not None:
+            extra = list(range(K.ndim(weights), K.ndim(score)))
+            if extra:
+                score = K.mean(score, axis=extra)
+            score = score * weights / K.mean(K.cast(K.not_equal(weights, 0), K.floatx()))
+        return K.mean(score)
+
+    return weighted
+
+
 def standardize_sample_weights(sample_weight: Any, class_weight: Any, y: list, n: int,
-                               mode: str | None, output_names: Sequence[str]) -> list:
+                               mode: str | list | None, output_names: Sequence[str]) -> list:
     """Returns one float weight array per output (shape `(n,)`, or `(n, T)` when temporal).
 
     As in Keras 2.2.4, an explicit `sample_weight` wins over `class_weight`.
@@ -170,7 +260,10 @@ def standardize_sample_weights(sample_weight: Any, class_weight: Any, y: list, n
         sws = [None] * len(y)
     elif isinstance(sample_weight, dict):
         sws = [sample_weight.get(name) for name in output_names]
-    elif isinstance(sample_weight, (list, tuple)) and len(output_names) > 1:
+    elif isinstance(sample_weight, tuple) and len(output_names) > 1:
+        raise TypeError("`sample_weight` for several outputs must be a list or a dict by "
+                        f"output name, got a tuple of {len(sample_weight)}")
+    elif isinstance(sample_weight, list) and len(output_names) > 1:
         sws = list(sample_weight)
     else:
         sws = [sample_weight]
@@ -179,8 +272,9 @@ def standardize_sample_weights(sample_weight: Any, class_weight: Any, y: list, n
         cws = [class_weight.get(name) for name in output_names]
     else:
         cws = [class_weight] * len(y)
+    modes = mode if isinstance(mode, list) else [mode] * len(y)
     out = []
-    for sw, cw, target in zip(sws, cws, y):
+    for sw, cw, target, mode in zip(sws, cws, y, modes):  # noqa: B020 - one mode per output
         if sw is not None:
             sw = as_numeric_array(sw, "sample_weight").astype(K.floatx())
             expected_ndim = 2 if mode == "temporal" else 1
