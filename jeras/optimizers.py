@@ -1078,7 +1078,8 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
     """Makes an optimizer from a `serialize()` dict.
 
     Built-in class names match case-insensitively (`'Adam'`, `'adam'`) unless
-    `custom_objects` defines the exact name.
+    `custom_objects` defines the exact name. As in Keras 2.2.4, a built-in
+    name is lowercased in `config` itself.
 
     # Arguments
         config: a dict with `'class_name'` and `'config'`.
@@ -1097,7 +1098,9 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
     class_name = config.get("class_name")
     if (isinstance(class_name, str) and class_name not in (custom_objects or {})
             and class_name.lower() in _ALL_CLASSES):
-        config = {**config, "class_name": class_name.lower()}
+        # In place, as Keras 2.2.4 does: callers (its own tests among them)
+        # compare the dict they passed in against a lowercased re-serialization.
+        config["class_name"] = class_name.lower()
     return deserialize_keras_object(config, _ALL_CLASSES, custom_objects,
                                     printable_module_name="optimizer")
 

@@ -449,6 +449,26 @@ def test_deserialize_custom_objects_win():
         pass
     got = optimizers.deserialize({"class_name": "Adam", "config": {}}, {"Adam": Adam})
     assert type(got) is Adam
+    # A name that custom_objects claims keeps its spelling in the caller's dict.
+    config = {"class_name": "Adam", "config": {}}
+    optimizers.deserialize(config, {"Adam": Adam})
+    assert config["class_name"] == "Adam"
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_deserialize_lowercases_builtin_name_in_place(name):
+    # Keras 2.2.4 lowercases a built-in class name in the dict it was handed,
+    # and its optimizers_test compares that dict with a lowercased copy of
+    # serialize(deserialize(...)).
+    opt = CLASSES[name](lr=0.125)
+    config = optimizers.serialize(opt)
+    assert config["class_name"] == CLASSES[name].__name__
+    restored = optimizers.deserialize(config)
+    assert config["class_name"] == name == CLASSES[name].__name__.lower()
+    again = optimizers.serialize(restored)
+    assert again["class_name"] == CLASSES[name].__name__
+    assert again["config"] == config["config"] == opt.get_config()
+    assert config["config"]["lr"] == 0.125
 
 
 def test_learning_rate_alias():
