@@ -159,3 +159,43 @@ def test_spatial_dropout_drops_whole_channels():
     assert SpatialDropout1D(0.3).get_config()["rate"] == 0.3
     with pytest.raises(ValueError, match="rate"):
         SpatialDropout1D(1.0)
+
+
+def test_frozen_batchnorm_keeps_its_statistics_and_updates_list_as_2_2_4():
+    from jeras import backend as K
+    from jeras.layers import BatchNormalization, Input
+    from jeras.models import Model
+    rng = np.random.RandomState(0)
+    x, y = rng.rand(10, 4).astype("float32"), rng.rand(10, 4).astype("float32")
+    inp = Input((4,))
+    layer = BatchNormalization()
+    model = Model(inp, layer(inp))
+    assert [v for v, _ in model.updates] == [layer.moving_mean, layer.moving_variance]
+    # The update pairs compute 2.2.4's moving averages from the batch.
+    f = K.function([inp], [], updates=model.updates)
+    f([x])
+    np.testing.assert_allclose(K.get_value(layer.moving_mean), 0.01 * x.mean(0), rtol=1e-5)
+    layer.trainable = False
+    model.compile("sgd", "mse")
+    assert not model.updates
+    before = layer.get_weights()
+    model.train_on_batch(x, y)
+    for got, want in zip(layer.get_weights(), before):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_set_learning_phase_one_makes_predict_use_batch_statistics():
+    from jeras import backend as K
+    from jeras.layers import BatchNormalization, Input
+    from jeras.models import Model
+    inp = Input((1,))
+    model = Model(inp, BatchNormalization()(inp))
+    model.set_weights([np.ones(1), np.zeros(1), np.full(1, 0.5), np.full(1, 100.0)])
+    x = np.arange(10, dtype="float32").reshape(10, 1)
+    try:
+        K.set_learning_phase(1)
+        out = model.predict(x)
+    finally:
+        K.clear_session()
+    np.testing.assert_allclose(out, (x - x.mean()) / np.sqrt(x.var() + 1e-3), atol=1e-4)
+    np.testing.assert_allclose(model.predict(x), (x - 0.5) / np.sqrt(100.0 + 1e-3), rtol=1e-5)

@@ -200,8 +200,21 @@ class Network(Layer):
 
     @property
     def updates(self) -> list:
-        """The updates added with `add_update` to the model and to its layers."""
-        return list(self._updates) + [u for layer in self.layers for u in layer.updates]
+        """The updates of the model and of its layers' calls in this model (none when
+        the model is frozen), as Keras 2.2.4 lists them."""
+        if not self.trainable:
+            return []
+        found = list(self._updates)
+        nodes = self._graph.nodes if self._graph is not None else []
+        for layer in self.layers:
+            if hasattr(layer, "_node_updates"):
+                for node in nodes:
+                    if node.layer is layer:
+                        found.extend(layer._node_updates(node))
+                found.extend(layer.__dict__.get("_updates", []))
+            else:
+                found.extend(layer.updates)
+        return found
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """Returns a layer by name or by index (index wins when both are given).
@@ -506,8 +519,8 @@ class _Graph:
                        else None)
                 node_training = node.call_kwargs.get("training", training)
                 if key is None and node_training and layer.uses_rng:
-                    # `layer(x, training=True)` in a pass that draws no random numbers
-                    # (predict): a key fixed per node, as no step key exists.
+                    # Training behaviour in a pass that draws no random numbers
+                    # (`layer(x, training=True)` in predict): a key fixed per node.
                     key = jax.random.PRNGKey(step)
                 if isinstance(layer, Network):
                     inner = layer._forward(layer._split(weights[li]), xs, training=node_training,

@@ -209,6 +209,10 @@ class Sequential(Model):
         with pass_scope(self._stack, weights, training) as scope:
             for i, (layer, values) in enumerate(zip(self._stack, weights)):
                 key = jax.random.fold_in(rng, i) if rng is not None and layer.uses_rng else None
+                if key is None and training and layer.uses_rng:
+                    # Training behaviour without a step key (predict after
+                    # `K.set_learning_phase(1)`): a key fixed per layer.
+                    key = jax.random.PRNGKey(i)
                 y, values = layer.apply(values, x, training=training, rng=key, mask=mask,
                                         sample_mask=sample_mask)
                 mask = layer.compute_mask(x, mask)

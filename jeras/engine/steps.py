@@ -33,12 +33,14 @@ def per_sample(fn: Callable, y_true: jax.Array, y_pred: jax.Array, mask: jax.Arr
     epoch's padded last batch the function is evaluated sample by sample, so
     padded rows take no part (exact for means, the usual case).
     """
-    out = fn(y_true, y_pred)
+    out = jnp.asarray(K._arr(fn(y_true, y_pred)))
+    if not jnp.issubdtype(out.dtype, jnp.floating):
+        out = out.astype(K.floatx())
     if jnp.ndim(out) > 0:
         return out
 
     def each_sample() -> jax.Array:
-        return jax.vmap(lambda t, p: jnp.mean(fn(t[None], p[None])))(y_true, y_pred)
+        return jax.vmap(lambda t, p: jnp.mean(K._arr(fn(t[None], p[None]))))(y_true, y_pred)
 
     return lax.cond(jnp.all(mask), lambda: jnp.broadcast_to(out, mask.shape), each_sample)
 
@@ -106,11 +108,20 @@ def objective_and_logs(spec: Any, forward: Any, targets: list, sws: list,
     return total, logs
 
 
+def fixed_phase() -> bool:
+    """Whether evaluation and prediction run in training mode: after
+    `K.set_learning_phase(1)`, as Keras 2.2.4's graphs did."""
+    return K._LEARNING_PHASE == 1
+
+
 def make_train_step(model: Any) -> Callable:
     """Builds the pure train step of a compiled model."""
     spec = model._compiled_spec
     index = model._trainable_index
     optimizer = model.optimizer
+    frozen = [(li, wi) for li, layer in enumerate(model.layers)
+              if not (model.trainable and layer.trainable)
+              for wi, s in enumerate(layer.weight_specs) if not s.state]
 
     def train_step(state: TrainState, inputs: list, targets: list, sws: list,
                    mask: jax.Array, hyper: dict, rng: jax.Array) -> tuple[TrainState, dict]:
@@ -123,6 +134,10 @@ def make_train_step(model: Any) -> Callable:
 
         trainable = [state.weights[li][wi] for li, wi in index]
         grads, (new_weights, logs) = jax.grad(objective, has_aux=True)(trainable)
+        # As 2.2.4, a frozen layer's updates (moving statistics) are not applied;
+        # carried RNN states still move.
+        new_weights = replace_weights(new_weights, frozen,
+                                      [state.weights[li][wi] for li, wi in frozen])
         updated, opt_state = optimizer.update(grads, state.opt_state, trainable, hyper)
         updated = model._constrain_trainable(updated)
         return TrainState(replace_weights(new_weights, index, updated), opt_state), logs
@@ -140,7 +155,8 @@ def make_test_step(model: Any) -> Callable:
 
     def test_step(weights: list, inputs: list, targets: list, sws: list,
                   mask: jax.Array) -> tuple[dict, list]:
-        forward = model._forward(weights, inputs, training=False, rng=None, sample_mask=mask)
+        forward = model._forward(weights, inputs, training=fixed_phase(), rng=None,
+                                 sample_mask=mask)
         loss, logs = objective_and_logs(spec, forward, targets, sws, mask)
         total = loss + model._weight_penalty(weights) + forward.activity
         return {"loss": total, **logs}, forward.weights
@@ -150,7 +166,8 @@ def make_test_step(model: Any) -> Callable:
 
 def predict_step(model: Any, weights: list, inputs: list, mask: jax.Array) -> tuple[list, list]:
     """The model's outputs on one batch, and its weights after the pass (see `make_test_step`)."""
-    forward = model._forward(weights, inputs, training=False, rng=None, sample_mask=mask)
+    forward = model._forward(weights, inputs, training=fixed_phase(), rng=None,
+                             sample_mask=mask)
     return forward.outputs, forward.weights
 
 

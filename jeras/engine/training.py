@@ -346,7 +346,7 @@ class Model(Network):
                                f"model.compile(optimizer, loss) before model.{method}()")
 
     def _function(self, kind: str, *key: Any) -> Callable:
-        cache_key = (kind, distribution_lib.distribution()) + key
+        cache_key = (kind, distribution_lib.distribution(), steps.fixed_phase()) + key
         if cache_key not in self._functions:
             makers = {"train": steps.make_train_chunk, "test": steps.make_test_loop,
                       "predict": steps.make_predict_loop}

@@ -232,4 +232,5 @@ def predict_loop(model: Any, inputs: list, batch_size: int, verbose: int = 0) ->
     outputs = jax.device_get(outputs)
     if verbose == 1:
         Progbar(n).update(n)
-    return [np.asarray(o) for o in outputs]
+    # Writable copies: Keras 2 scripts change predictions in place.
+    return [np.array(o) for o in outputs]

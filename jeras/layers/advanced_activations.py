@@ -15,6 +15,7 @@ import numpy as np
 
 from jeras import activations, constraints, initializers, regularizers
 from jeras import backend as K
+from jeras.compat import legacy as interfaces
 from jeras.engine.base_layer import Layer, Shape
 
 __all__ = ["ActivityRegularization", "ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax",
@@ -76,6 +77,7 @@ class PReLU(Layer):
 
     supports_masking = True
 
+    @interfaces.legacy_prelu_support
     def __init__(self, alpha_initializer: Any = "zeros", alpha_regularizer: Any = None,
                  alpha_constraint: Any = None, shared_axes: int | Sequence[int] | None = None,
                  **kwargs: Any):

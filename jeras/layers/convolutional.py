@@ -9,6 +9,7 @@ kernel is `kernel_size + (input_channels, filters)`, a transposed one
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from jax import lax
 
 from jeras import activations, constraints, initializers, regularizers
 from jeras import backend as K
+from jeras.compat import legacy as interfaces
 from jeras.engine.base_layer import Layer, Shape
 
 __all__ = [
@@ -29,7 +31,7 @@ __all__ = [
     # Keras 2.2.4 aliases.
     "Convolution1D", "Convolution2D", "Convolution3D", "SeparableConvolution1D",
     "SeparableConvolution2D", "Convolution2DTranspose", "Deconvolution2D", "Deconv2D",
-    "Deconvolution3D", "Deconv3D",
+    "Deconvolution3D", "Deconv3D", "AtrousConvolution1D", "AtrousConvolution2D",
 ]
 
 _SPATIAL = "DHW"
@@ -413,6 +415,7 @@ class Conv1D(_Conv):
     rank = 1
     paddings = ("valid", "same", "causal")
 
+    @interfaces.legacy_conv1d_support
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  data_format: str = "channels_last", dilation_rate: Any = 1, **kwargs: Any):
         if "input_shape" not in kwargs and "input_dim" in kwargs:
@@ -429,6 +432,7 @@ class Conv2D(_Conv):
                    space="rows, cols", new_space="new_rows, new_cols"))
 
     rank = 2
+    __init__ = interfaces.legacy_conv2d_support(_Conv.__init__)
 
 
 class Conv3D(_Conv):
@@ -439,6 +443,7 @@ class Conv3D(_Conv):
                    space="d1, d2, d3", new_space="new_d1, new_d2, new_d3"))
 
     rank = 3
+    __init__ = interfaces.legacy_conv3d_support(_Conv.__init__)
 
 
 class _ConvTranspose(_Conv):
@@ -555,6 +560,7 @@ class Conv2DTranspose(_ConvTranspose):
     __doc__ = _TRANSPOSE_DOC.format(n=2, space="rows, cols", new_space="new_rows, new_cols")
 
     rank = 2
+    __init__ = interfaces.legacy_deconv2d_support(_ConvTranspose.__init__)
 
 
 class Conv3DTranspose(_ConvTranspose):
@@ -682,6 +688,7 @@ class SeparableConv2D(_SeparableConv):
                                     space="rows, cols", new_space="new_rows, new_cols")
 
     rank = 2
+    __init__ = interfaces.legacy_separable_conv2d_support(_SeparableConv.__init__)
 
 
 class DepthwiseConv2D(_Conv):
@@ -883,6 +890,7 @@ class Cropping2D(_Cropping):
 
     rank = 2
 
+    @interfaces.legacy_cropping2d_support
     def __init__(self, cropping: Any = ((0, 0), (0, 0)), data_format: str | None = None,
                  **kwargs: Any):
         super().__init__(cropping, data_format, **kwargs)
@@ -894,6 +902,7 @@ class Cropping3D(_Cropping):
 
     rank = 3
 
+    @interfaces.legacy_cropping3d_support
     def __init__(self, cropping: Any = ((1, 1), (1, 1), (1, 1)), data_format: str | None = None,
                  **kwargs: Any):
         super().__init__(cropping, data_format, **kwargs)
@@ -951,6 +960,7 @@ class ZeroPadding2D(_ZeroPadding):
 
     rank = 2
 
+    @interfaces.legacy_zeropadding2d_support
     def __init__(self, padding: Any = (1, 1), data_format: str | None = None, **kwargs: Any):
         super().__init__(padding, data_format, **kwargs)
 
@@ -961,6 +971,7 @@ class ZeroPadding3D(_ZeroPadding):
 
     rank = 3
 
+    @interfaces.legacy_zeropadding3d_support
     def __init__(self, padding: Any = (1, 1, 1), data_format: str | None = None, **kwargs: Any):
         super().__init__(padding, data_format, **kwargs)
 
@@ -1007,6 +1018,7 @@ class UpSampling1D(_UpSampling):
 
     rank = 1
 
+    @interfaces.legacy_upsampling1d_support
     def __init__(self, size: int = 2, **kwargs: Any):
         super().__init__(size, **kwargs)
 
@@ -1018,6 +1030,7 @@ class UpSampling2D(_UpSampling):
 
     rank = 2
 
+    @interfaces.legacy_upsampling2d_support
     def __init__(self, size: Any = (2, 2), data_format: str | None = None, **kwargs: Any):
         super().__init__(size, data_format, **kwargs)
 
@@ -1028,6 +1041,7 @@ class UpSampling3D(_UpSampling):
 
     rank = 3
 
+    @interfaces.legacy_upsampling3d_support
     def __init__(self, size: Any = (2, 2, 2), data_format: str | None = None, **kwargs: Any):
         super().__init__(size, data_format, **kwargs)
 
@@ -1041,3 +1055,19 @@ SeparableConvolution2D = SeparableConv2D
 Convolution2DTranspose = Conv2DTranspose
 Deconvolution2D = Deconv2D = Conv2DTranspose
 Deconvolution3D = Deconv3D = Conv3DTranspose
+
+
+def AtrousConvolution1D(*args: Any, **kwargs: Any) -> Conv1D:  # noqa: N802 (a Keras 1 class name)
+    """Keras 1's dilated `Conv1D`: `atrous_rate` is `dilation_rate`; warns as Keras 2.2.4 does."""
+    kwargs["dilation_rate"] = kwargs.pop("atrous_rate", 1)
+    warnings.warn("The `AtrousConvolution1D` layer  has been deprecated. Use instead the "
+                  "`Conv1D` layer with the `dilation_rate` argument.", stacklevel=2)
+    return Conv1D(*args, **kwargs)
+
+
+def AtrousConvolution2D(*args: Any, **kwargs: Any) -> Conv2D:  # noqa: N802 (a Keras 1 class name)
+    """Keras 1's dilated `Conv2D`: `atrous_rate` is `dilation_rate`; warns as Keras 2.2.4 does."""
+    kwargs["dilation_rate"] = kwargs.pop("atrous_rate", 1)
+    warnings.warn("The `AtrousConvolution2D` layer  has been deprecated. Use instead the "
+                  "`Conv2D` layer with the `dilation_rate` argument.", stacklevel=2)
+    return Conv2D(*args, **kwargs)

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from jeras import activations
+from jeras.compat import legacy as interfaces
 from jeras.engine.base_layer import Shape
 from jeras.layers.convolutional import (
     _PATCH_BYTES_PER_SAMPLE,
@@ -125,6 +126,7 @@ class ConvLSTM2D(Recurrent):
     #: Whether training on the CPU convolves with `patch_conv` (set at build).
     _patches = False
 
+    @interfaces.legacy_convlstm2d_support
     def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1),
                  padding: str = "valid", data_format: str | None = None,
                  dilation_rate: Any = (1, 1), activation: Any = "tanh",

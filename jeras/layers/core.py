@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras import activations, constraints, initializers, regularizers
+from jeras.compat import legacy as interfaces
 from jeras.engine.base_layer import Layer, Shape
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Lambda", "Permute", "RepeatVector",
@@ -50,6 +51,7 @@ class Dense(Layer):
 
     supports_masking = True
 
+    @interfaces.legacy_dense_support
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None,
@@ -143,6 +145,7 @@ class Dropout(Layer):
     uses_rng = True
     supports_masking = True
 
+    @interfaces.legacy_dropout_support
     def __init__(self, rate: float, noise_shape: Sequence | None = None, seed: int | None = None,
                  **kwargs: Any):
         super().__init__(**kwargs)
@@ -318,6 +321,7 @@ class Lambda(Layer):
 
     supports_masking = True
 
+    @interfaces.legacy_lambda_support
     def __init__(self, function: Any, output_shape: Any = None, mask: Any = None,
                  arguments: dict | None = None, **kwargs: Any):
         super().__init__(**kwargs)

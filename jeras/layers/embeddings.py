@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras import constraints, initializers, regularizers
+from jeras.compat import legacy as interfaces
 from jeras.engine.base_layer import Layer, Shape
 from jeras.layers.convolutional import positive_int
 
@@ -44,6 +45,7 @@ class Embedding(Layer):
             `input_length` that disagrees with the input shape at build.
     """
 
+    @interfaces.legacy_embedding_support
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
                  embeddings_regularizer: Any = None, activity_regularizer: Any = None,
                  embeddings_constraint: Any = None, mask_zero: bool = False,

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras import activations, constraints, initializers, regularizers
+from jeras.compat import legacy as interfaces
 from jeras.engine.base_layer import Layer, Shape
 from jeras.layers.convolutional import (
     check_rank,
@@ -187,6 +188,7 @@ class LocallyConnected1D(_LocallyConnected):
 
     rank = 1
 
+    @interfaces.legacy_conv1d_support
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  data_format: str | None = None, **kwargs: Any):
         if "input_shape" not in kwargs and "input_dim" in kwargs:
@@ -214,6 +216,7 @@ class LocallyConnected2D(_LocallyConnected):
 """ + _ARGUMENTS.format(n=2, bias="(new_rows, new_cols, filters)", format_note="")
 
     rank = 2
+    __init__ = interfaces.legacy_conv2d_support(_LocallyConnected.__init__)
 
     def _add_bias(self, outputs: jax.Array, bias: jax.Array) -> jax.Array:
         if self._channels_first():

@@ -6,6 +6,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from jeras import backend as K
 from jeras.engine.base_layer import Layer, Shape, SymbolicTensor
 
 __all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
@@ -55,7 +56,7 @@ class _Merge(Layer):
         return (None,) + tuple(out)
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
-        masks = [m for m in (mask or []) if m is not None]
+        masks = [jnp.asarray(K._arr(m)) for m in (mask or []) if m is not None]
         if not masks:
             return None
         combined = masks[0]
@@ -164,7 +165,9 @@ class Concatenate(_Merge):
         if mask is None or all(m is None for m in mask):
             return None
         # Inputs without a mask count as fully present, as in Keras 2.
-        full = [jnp.ones(x.shape[:-1], bool) if m is None else m for x, m in zip(inputs, mask)]
+        inputs = [jnp.asarray(K._arr(x)) for x in inputs]
+        full = [jnp.ones(x.shape[:-1], bool) if m is None else jnp.asarray(K._arr(m), bool)
+                for x, m in zip(inputs, mask)]
         if self.axis % inputs[0].ndim == inputs[0].ndim - 1:
             return jnp.all(jnp.stack(full, axis=-1), axis=-1)
         return jnp.concatenate(full, axis=self.axis)

@@ -7,6 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from jeras.compat import legacy as interfaces
 from jeras.engine.base_layer import Layer
 from jeras.layers.core import _check_rate, _noise_shape
 
@@ -27,6 +28,7 @@ class GaussianNoise(Layer):
     uses_rng = True
     supports_masking = True
 
+    @interfaces.legacy_gaussiannoise_support
     def __init__(self, stddev: float, **kwargs: Any):
         super().__init__(**kwargs)
         if float(stddev) < 0:
@@ -54,6 +56,7 @@ class GaussianDropout(Layer):
     uses_rng = True
     supports_masking = True
 
+    @interfaces.legacy_gaussiandropout_support
     def __init__(self, rate: float, **kwargs: Any):
         super().__init__(**kwargs)
         self.rate = _check_rate(rate, "GaussianDropout")

@@ -8,7 +8,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jeras import backend as K
 from jeras import constraints, initializers, regularizers
+from jeras.compat import legacy as interfaces
 from jeras.engine.base_layer import Layer, Shape
 from jeras.layers.convolutional import normalize_data_format
 from jeras.layers.core import Dropout
@@ -77,6 +79,7 @@ class BatchNormalization(Layer):
 
     supports_masking = True
 
+    @interfaces.legacy_batchnorm_support
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
                  center: bool = True, scale: bool = True, beta_initializer: Any = "zeros",
                  gamma_initializer: Any = "ones", moving_mean_initializer: Any = "zeros",
@@ -166,6 +169,37 @@ class BatchNormalization(Layer):
         new["moving_variance"] = (params["moving_variance"] * self.momentum
                                   + unbiased * (1 - self.momentum))
         return outputs, [new[name].astype(v.dtype) for name, v in zip(names, values)]
+
+    @property
+    def updates(self) -> list:
+        """Keras 2.2.4's updates of the moving statistics, one pair per call in training:
+        `(moving_mean, new value)` and `(moving_variance, new value)`, graph tensors of
+        the call's input (`K.function(..., updates=model.updates)` applies them). Model
+        training applies them by itself. A frozen layer has none."""
+        found = super().updates
+        for node in self._inbound_nodes:
+            found.extend(self._node_updates(node))
+        return found
+
+    def _node_updates(self, node: Any) -> list:
+        """The update pairs of one call (none for a frozen layer or `training=False`)."""
+        if not self.trainable or not node.inputs or node.call_kwargs.get("training") is False:
+            return []
+        from jeras.engine import symbolic
+        cache = self.__dict__.setdefault("_update_tensors", {})
+        if id(node) not in cache:
+            variables = self.variables
+            names = [spec.name for spec in self._specs]
+            i_mean, i_var = names.index("moving_mean"), names.index("moving_variance")
+
+            def moved(x: Any) -> tuple:
+                _, new = self.apply([K._arr(v) for v in variables], x, training=True)
+                return new[i_mean], new[i_var]
+
+            mean, var = symbolic.op(moved, (node.inputs[0],), {}, name="batchnorm_update")
+            mean._keras_history[0].reads = variables
+            cache[id(node)] = [(variables[i_mean], mean), (variables[i_var], var)]
+        return cache[id(node)]
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -346,6 +380,7 @@ class SpatialDropout1D(_SpatialDropout):
 
     rank = 1
 
+    @interfaces.legacy_spatialdropout1d_support
     def __init__(self, rate: float, **kwargs: Any):
         super().__init__(rate, **kwargs)
 
@@ -359,6 +394,7 @@ class SpatialDropout2D(_SpatialDropout):
                                           space="rows, cols", first=" or channels-first")
 
     rank = 2
+    __init__ = interfaces.legacy_spatialdropoutNd_support(_SpatialDropout.__init__)
 
 
 class SpatialDropout3D(_SpatialDropout):
@@ -366,3 +402,4 @@ class SpatialDropout3D(_SpatialDropout):
                                           space="d1, d2, d3", first=" or channels-first")
 
     rank = 3
+    __init__ = interfaces.legacy_spatialdropoutNd_support(_SpatialDropout.__init__)

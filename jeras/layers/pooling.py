@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jeras.compat import legacy as interfaces
 from jeras.engine.base_layer import Layer, Shape
 from jeras.layers.convolutional import (
     _spatial_axes,
@@ -147,6 +148,7 @@ class MaxPooling1D(_MaxPooling):
 
     rank = 1
 
+    @interfaces.legacy_pooling1d_support
     def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
                  data_format: str = "channels_last", **kwargs: Any):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
@@ -157,6 +159,7 @@ class MaxPooling2D(_MaxPooling):
 
     rank = 2
 
+    @interfaces.legacy_pooling2d_support
     def __init__(self, pool_size: Any = (2, 2), strides: Any = None, padding: str = "valid",
                  data_format: str | None = None, **kwargs: Any):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
@@ -167,6 +170,7 @@ class MaxPooling3D(_MaxPooling):
 
     rank = 3
 
+    @interfaces.legacy_pooling3d_support
     def __init__(self, pool_size: Any = (2, 2, 2), strides: Any = None, padding: str = "valid",
                  data_format: str | None = None, **kwargs: Any):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
@@ -177,6 +181,7 @@ class AveragePooling1D(_AveragePooling):
 
     rank = 1
 
+    @interfaces.legacy_pooling1d_support
     def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
                  data_format: str = "channels_last", **kwargs: Any):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
@@ -187,6 +192,7 @@ class AveragePooling2D(_AveragePooling):
 
     rank = 2
 
+    @interfaces.legacy_pooling2d_support
     def __init__(self, pool_size: Any = (2, 2), strides: Any = None, padding: str = "valid",
                  data_format: str | None = None, **kwargs: Any):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
@@ -197,6 +203,7 @@ class AveragePooling3D(_AveragePooling):
 
     rank = 3
 
+    @interfaces.legacy_pooling3d_support
     def __init__(self, pool_size: Any = (2, 2, 2), strides: Any = None, padding: str = "valid",
                  data_format: str | None = None, **kwargs: Any):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
@@ -207,6 +214,7 @@ class _GlobalPooling(Layer):
 
     rank = 2
 
+    @interfaces.legacy_global_pooling_support
     def __init__(self, data_format: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.data_format = normalize_data_format(data_format, type(self).__name__)

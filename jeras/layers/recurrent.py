@@ -19,6 +19,7 @@ from jax import lax
 
 from jeras import activations, constraints, initializers, regularizers
 from jeras import backend as K
+from jeras.compat import legacy as interfaces
 from jeras.engine.base_layer import Layer, Shape
 from jeras.layers.convolutional import positive_int
 
@@ -492,6 +493,7 @@ class SimpleRNN(_RNN):
         activation: name or callable (default `'tanh'`).
 """ + _COMMON_ARGUMENTS + _RETURN_ARGUMENTS + _SHAPES
 
+    @interfaces.legacy_recurrent_support
     def __init__(self, units: int, activation: Any = "tanh", **kwargs: Any):
         # Keras 2.2.4 warns about and drops `implementation` for SimpleRNN.
         if "implementation" in kwargs:
@@ -534,6 +536,7 @@ class LSTM(_RNN):
     gates = 4
     state_count = 2
 
+    @interfaces.legacy_recurrent_support
     def __init__(self, units: int, activation: Any = "tanh",
                  recurrent_activation: Any = "hard_sigmoid", unit_forget_bias: bool = True,
                  implementation: int = 1, **kwargs: Any):
@@ -595,6 +598,7 @@ class GRU(_RNN):
 
     gates = 3
 
+    @interfaces.legacy_recurrent_support
     def __init__(self, units: int, activation: Any = "tanh",
                  recurrent_activation: Any = "hard_sigmoid", implementation: int = 1,
                  reset_after: bool = False, **kwargs: Any):
