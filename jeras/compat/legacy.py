@@ -12,6 +12,7 @@ Keras 2 may wrap their own methods with them too.
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -73,6 +74,12 @@ def generate_legacy_interface(allowed_positional_args: Sequence[str] | None = No
     max_positional = None if allowed_positional_args is None else len(allowed_positional_args)
 
     def legacy_support(func: Callable) -> Callable:
+        try:
+            positional = [p.name for p in inspect.signature(func).parameters.values()
+                          if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            positional = []
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             name = type(args[0]).__name__ if object_type == "class" else func.__name__
@@ -91,7 +98,7 @@ def generate_legacy_interface(allowed_positional_args: Sequence[str] | None = No
                         pass
             for old, new in renames:
                 if old in kwargs:
-                    if new in kwargs:
+                    if new in kwargs or new in positional[:len(args)]:
                         raise_duplicate_arg_error(old, new)
                     kwargs[new] = kwargs.pop(old)
                     converted.append((new, old))
