@@ -144,6 +144,38 @@ class Layer:
                 self.built = True
 
             cls.build = build
+        if "call" in cls.__dict__ and _native_call(cls):
+            # Keras 2 code calls `layer.call(inputs)` directly (2.2.4's own tests do,
+            # on a Bidirectional's inner layers); jeras's pure call takes the weights
+            # first, so such a call runs the layer on its current weights instead.
+            pure = cls.__dict__["call"]
+
+            @functools.wraps(pure)
+            def call(self: Layer, params: Any, *args: Any, **kw: Any) -> Any:
+                if isinstance(params, dict):
+                    return pure(self, params, *args, **kw)
+                return self._direct_call(params, training=kw.get("training"),
+                                         mask=kw.get("mask"))
+
+            cls.call = call
+
+    def _direct_call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
+        """`layer.call(inputs)` as Keras 2 code writes it: the outputs on the layer's
+        current weights, a graph node for graph tensors, without recording a call."""
+        variables = self.variables
+
+        def run(x: Any) -> Any:
+            return self.apply([K._arr(v) for v in variables], x, training=bool(training),
+                              mask=mask)[0]
+
+        flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        if any(isinstance(t, SymbolicTensor) for t in flat):
+            from jeras.engine import symbolic
+            out = symbolic.op(run, (inputs,), {}, name=f"{self.name}_call")
+            first = out[0] if isinstance(out, (list, tuple)) else out
+            first._keras_history[0].reads = variables
+            return out
+        return run(inputs)
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype: str | None = None,
                  input_shape: Sequence | None = None, batch_input_shape: Sequence | None = None,

@@ -19,6 +19,7 @@ from jeras import losses as losses_module
 from jeras import metrics as metrics_module
 from jeras import optimizers as optimizers_module
 from jeras.callbacks import History
+from jeras.compat import legacy
 from jeras.engine import steps, training_arrays, training_generator
 from jeras.engine.network import Network
 from jeras.engine.training_utils import (
@@ -616,6 +617,7 @@ class Model(Network):
 
     # Generators and Sequences (the loops live in `training_generator.py`).
 
+    @legacy.legacy_generator_methods_support
     def fit_generator(self, generator: Any, steps_per_epoch: int | None = None, epochs: int = 1,
                       verbose: int = 1, callbacks: list | None = None,
                       validation_data: Any = None, validation_steps: int | None = None,
@@ -670,6 +672,7 @@ class Model(Network):
             use_multiprocessing=use_multiprocessing, shuffle=shuffle,
             initial_epoch=initial_epoch)
 
+    @legacy.legacy_generator_methods_support
     def evaluate_generator(self, generator: Any, steps: int | None = None,
                            max_queue_size: int = 10, workers: int = 1,
                            use_multiprocessing: bool = False, verbose: int = 0) -> Any:
@@ -694,6 +697,7 @@ class Model(Network):
             self, generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
             use_multiprocessing=use_multiprocessing, verbose=verbose)
 
+    @legacy.legacy_generator_methods_support
     def predict_generator(self, generator: Any, steps: int | None = None,
                           max_queue_size: int = 10, workers: int = 1,
                           use_multiprocessing: bool = False, verbose: int = 0) -> Any:

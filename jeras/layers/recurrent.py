@@ -169,6 +169,17 @@ class Recurrent(Layer):
             new[i] = state.astype(values[i].dtype)
         return outputs, new
 
+    @property
+    def cell(self) -> Recurrent:
+        """Keras 2.2.4's `layer.cell` (`lstm.cell.kernel`, `.units`, `.kernel_regularizer`):
+        jeras's recurrent layers hold their step's weights and arguments themselves, so
+        the layer answers for its cell (`RNN(cell)` sets a cell of its own)."""
+        return self.__dict__.get("_cell", self)
+
+    @cell.setter
+    def cell(self, value: Any) -> None:
+        self.__dict__["_cell"] = value
+
     def get_initial_state(self, inputs: Any) -> list:
         """Zero states for a sequence batch `inputs`, one per state, as 2.2.4's RNN makes.
 
