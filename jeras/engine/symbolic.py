@@ -196,6 +196,17 @@ def _graph_variables(layers: Sequence[Layer]) -> list[K.Variable]:
     return list(found.values())
 
 
+def _run_bound(graph: Any, variables: Sequence[K.Variable], values: Sequence, arrays: list,
+               training: bool, rng: Any) -> list:
+    """Runs `graph` on `arrays` with `variables` bound to `values`; returns its outputs."""
+    with K.StateScope({id(v): x for v, x in zip(variables, values)}, training=training):
+        weights = [[v.value for v in layer.variables] if hasattr(layer, "_specs")
+                   else layer._values for layer in graph.layers]
+        forward = graph.run(graph.layers, weights, arrays, training=training, rng=rng,
+                            sample_mask=None)
+    return forward.outputs
+
+
 class Function:
     """`K.function`: the graph from `inputs` to `outputs`, compiled with `jax.jit`.
 
@@ -250,13 +261,7 @@ class Function:
             graph, variables = self._graph, self._variables
 
             def run(values: list, arrays: list, rng: Any) -> list:
-                with K.StateScope({id(v): x for v, x in zip(variables, values)},
-                                  training=training):
-                    weights = [[v.value for v in layer.variables] if hasattr(layer, "_specs")
-                               else layer._values for layer in graph.layers]
-                    forward = graph.run(graph.layers, weights, arrays, training=training,
-                                        rng=rng, sample_mask=None)
-                return forward.outputs
+                return _run_bound(graph, variables, values, arrays, training, rng)
 
             self._compiled[training] = jax.jit(run)
         return self._compiled[training]
@@ -323,13 +328,8 @@ def gradients(loss: SymbolicTensor, variables: Any) -> list:
         training = scope.training if scope is not None else False
 
         def objective(var_values: list, input_values: list) -> Any:
-            with K.StateScope({id(v): x for v, x in zip(wrt_vars, var_values)},
-                              training=training):
-                weights = [[v.value for v in layer.variables] if hasattr(layer, "_specs")
-                           else layer._values for layer in graph.layers]
-                forward = graph.run(graph.layers, weights, input_values, training=training,
-                                    rng=None, sample_mask=None)
-            return jax.numpy.sum(forward.outputs[0])
+            outputs = _run_bound(graph, wrt_vars, var_values, input_values, training, None)
+            return jax.numpy.sum(outputs[0])
 
         var_values = [v.value for v in wrt_vars]
         g_vars, g_inputs = jax.grad(objective, argnums=(0, 1))(var_values, list(arrays))
