@@ -326,6 +326,9 @@ def test_graph_details_keras_2_2_4_accepts():
     inner = Sequential([Dense(3)])
     seq = Input((5, 4))
     assert K.int_shape(inner(seq)) == (None, 5, 3)
+    general = Input((None, 3))
+    model = Model(general, Dense(5)(general))
+    assert K.int_shape(model(Input((10, 3)))) == (None, 10, 5)
     a, b = Input((3,), name="used"), Input((2,), name="unused")
     config = Model([a, b], Dense(1)(a)).get_config()
     assert [ref[0] for ref in config["input_layers"]] == ["used", "unused"]
@@ -335,3 +338,33 @@ def test_graph_details_keras_2_2_4_accepts():
     model.compile("sgd", "mse")
     ones = np.ones((4, 3), "float32")
     np.testing.assert_allclose(model.evaluate([ones, ones], 2 * ones, verbose=0), 0.0)
+
+
+def test_add_loss_on_tensors_inside_a_nested_model_uses_its_weights():
+    from jeras import backend as K
+    from jeras import losses
+    from jeras.layers import Lambda
+    x = Input((6,))
+    h = Dense(8, activation="relu")(x)
+    z_mean, z_log_var = Dense(2)(h), Dense(2)(h)
+    z = Lambda(lambda a: a[0] + K.exp(0.5 * a[1]) * K.random_normal(K.shape(a[0])))(
+        [z_mean, z_log_var])
+    encoder = Model(x, [z_mean, z_log_var, z])
+    latent = Input((2,))
+    decoder = Model(latent, Dense(6, activation="sigmoid")(latent))
+    out = decoder(encoder(x)[2])
+    vae = Model(x, out)
+    kl = -0.5 * K.sum(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var), axis=-1)
+    vae.add_loss(K.mean(losses.mean_squared_error(x, out) * 6 + kl))
+    vae.compile(optimizer="adam")
+    data = np.random.RandomState(1).rand(64, 6).astype("float32")
+    # With a zero decoder the output is 0.5 whatever z is: the loss is deterministic.
+    decoder.set_weights([np.zeros((2, 6), "float32"), np.zeros(6, "float32")])
+    mean, log_var, _ = encoder.predict(data)
+    expected = np.mean(((data - 0.5) ** 2).mean(-1) * 6
+                       - 0.5 * (1 + log_var - mean ** 2 - np.exp(log_var)).sum(-1))
+    np.testing.assert_allclose(vae.evaluate(data, batch_size=64, verbose=0), expected,
+                               rtol=1e-5)
+    before = encoder.get_weights()[0].copy()
+    vae.fit(data, epochs=2, batch_size=32, verbose=0)
+    assert np.abs(encoder.get_weights()[0] - before).max() > 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import jax
@@ -165,8 +166,18 @@ class Network(Layer):
             self._loss_graphs = {key: _Graph(self._graph.inputs, self._graph.outputs + tensors,
                                              self.name)}
         graph = self._loss_graphs[key]
-        own = self._graph.index
-        ws = [weights[own[id(layer)]] if id(layer) in own else [] for layer in graph.layers]
+        # A loss may read tensors inside a nested model (a VAE's encoder's z_mean): its
+        # layers then run with their slice of the nested model's weights.
+        values_of: dict[int, list] = {}
+
+        def collect(layers: list, groups: list) -> None:
+            for layer, group in zip(layers, groups):
+                values_of[id(layer)] = group
+                if isinstance(layer, Network):
+                    collect(layer.layers, layer._split(group))
+
+        collect(self.layers, weights)
+        ws = [values_of.get(id(layer), list(layer._values)) for layer in graph.layers]
         forward = graph.run(graph.layers, ws, inputs, training=training, rng=rng,
                             sample_mask=sample_mask)
         n = len(self._graph.outputs)
@@ -369,7 +380,27 @@ class Network(Layer):
         return all(layer.scan_friendly for layer in self.layers)
 
     def ensure_built(self, input_shape: Any) -> Any:
-        return self.output_shape
+        """The output shape for inputs of `input_shape`: the model's own, with the
+        dimensions it leaves unknown taken from a trace of the model on inputs of that
+        shape (a model of `(None, 3)` called on a `(None, 10, 3)` tensor gives `(None, 10, 5)`,
+        as in Keras 2.2.4)."""
+        many = isinstance(input_shape, list)
+        shapes = [tuple(s) for s in (input_shape if many else [input_shape])]
+        own = self._output_shapes()
+        if shapes == [tuple(s) for s in self._input_shapes()]:
+            return self.output_shape
+        from jeras.engine import symbolic
+        specs = [SimpleNamespace(shape=s, dtype=t.dtype) for s, t in zip(shapes, self.inputs)]
+        try:
+            _, traced = symbolic.infer_outputs(
+                lambda arrays: self.apply(self._values, arrays if many else arrays[0])[0],
+                specs)
+        except Exception:  # noqa: BLE001 - a shape the trace cannot take keeps the model's own
+            return self.output_shape
+        merged = [tuple(o if o is not None else t for o, t in zip(mine, found))
+                  if len(mine) == len(found) else tuple(mine)
+                  for mine, (found, _) in zip(own, traced)]
+        return merged if len(merged) > 1 else merged[0]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         # The graph's shapes, with the batch size of the given input shape.

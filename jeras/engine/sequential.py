@@ -196,7 +196,7 @@ class Sequential(Model):
         Sequential used as a layer), and returns its output shape."""
         if not self.built:
             self.build(tuple(input_shape))
-        return self.output_shape
+        return super().ensure_built(input_shape)
 
     def _build_from_data(self, inputs: list) -> None:
         self.build((None,) + tuple(inputs[0].shape[1:]))
