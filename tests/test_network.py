@@ -368,3 +368,20 @@ def test_add_loss_on_tensors_inside_a_nested_model_uses_its_weights():
     before = encoder.get_weights()[0].copy()
     vae.fit(data, epochs=2, batch_size=32, verbose=0)
     assert np.abs(encoder.get_weights()[0] - before).max() > 0
+
+
+def test_add_loss_over_flattened_graph_tensors():
+    from jeras import backend as K
+    from jeras import losses
+    x = Input((4,))
+    out = Dense(4, activation="sigmoid")(x)
+    model = Model(x, out)
+    model.add_loss(K.mean(losses.binary_crossentropy(K.flatten(x), K.flatten(out))))
+    model.compile("adam")
+    data = np.random.RandomState(2).rand(20, 4).astype("float32")
+    p = np.clip(model.predict(data).ravel(), 1e-7, 1 - 1e-7)
+    t = data.ravel()
+    expected = -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
+    np.testing.assert_allclose(model.evaluate(data, batch_size=20, verbose=0), expected,
+                               rtol=1e-4)
+    model.fit(data, epochs=1, batch_size=8, verbose=0)

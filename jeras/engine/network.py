@@ -575,10 +575,10 @@ class _Graph:
                     out_masks = _to_list(out_mask) if len(node.outputs) > 1 else [out_mask]
                     if len(out_masks) != len(outs):
                         out_masks = [None] * len(outs)
-                    for out in outs:
-                        penalty = layer.activity_penalty(mask_rows(out, sample_mask))
-                        if penalty is not None:
-                            activity = activity + penalty
+                    if getattr(layer, "activity_regularizer", None) is not None:
+                        for out in outs:
+                            activity = activity + layer.activity_penalty(
+                                mask_rows(out, sample_mask))
                 for t, y, mk in zip(node.outputs, outs, out_masks):
                     values[id(t)] = y
                     masks[id(t)] = mk

@@ -218,9 +218,8 @@ class Sequential(Model):
                 mask = layer.compute_mask(x, mask)
                 x = y
                 new_weights.append(values)
-                penalty = layer.activity_penalty(mask_rows(x, sample_mask))
-                if penalty is not None:
-                    activity = activity + penalty
+                if getattr(layer, "activity_regularizer", None) is not None:
+                    activity = activity + layer.activity_penalty(mask_rows(x, sample_mask))
         activity = activity + settle_scope(scope, {id(layer): i for i, layer in
                                                    enumerate(self._stack)}, new_weights)
         return Forward([x], [mask], new_weights, activity + self._constant_losses())
