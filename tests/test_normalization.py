@@ -199,3 +199,19 @@ def test_set_learning_phase_one_makes_predict_use_batch_statistics():
         K.clear_session()
     np.testing.assert_allclose(out, (x - x.mean()) / np.sqrt(x.var() + 1e-3), atol=1e-4)
     np.testing.assert_allclose(model.predict(x), (x - 0.5) / np.sqrt(100.0 + 1e-3), rtol=1e-5)
+
+
+def test_a_sequential_model_lists_its_batchnorm_updates():
+    from jeras.layers import BatchNormalization, Dense
+    from jeras.models import Sequential
+    from jeras.utils.generic_utils import to_list
+    model = Sequential([Dense(3, input_shape=(2,)), BatchNormalization()])
+    assert len(to_list(model.updates)) == 2
+    model.trainable = False
+    assert model.updates == []
+
+
+def test_make_batches_covers_the_samples_as_2_2_4():
+    from jeras.engine.training_utils import make_batches
+    assert make_batches(10, 4) == [(0, 4), (4, 8), (8, 10)]
+    assert make_batches(0, 4) == []

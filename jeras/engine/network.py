@@ -194,6 +194,10 @@ class Network(Layer):
             total = total + _loss_value(item() if callable(item) else K._arr(item))
         return total
 
+    def _graph_nodes(self) -> list:
+        """The calls of its layers that make up the model."""
+        return self._graph.nodes if self._graph is not None else []
+
     def _added_losses(self) -> list:
         found = list(self.__dict__.get("_losses", []))
         for layer in self.layers:
@@ -216,7 +220,7 @@ class Network(Layer):
         if not self.trainable:
             return []
         found = list(self._updates)
-        nodes = self._graph.nodes if self._graph is not None else []
+        nodes = self._graph_nodes()
         for layer in self.layers:
             if hasattr(layer, "_node_updates"):
                 for node in nodes:

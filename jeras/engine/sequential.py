@@ -101,6 +101,9 @@ class Sequential(Model):
         self._require_built("output")
         return self._tensors[-1:]
 
+    def _graph_nodes(self) -> list:
+        return [t._keras_history[0]._inbound_nodes[t._keras_history[1]] for t in self._tensors]
+
     def _connect(self, layer: Layer) -> None:
         """Calls `layer` on the stack's output tensor (making the input tensor first)."""
         if not self._tensors:

@@ -197,6 +197,16 @@ def check_array_length_consistency(inputs: Any, targets: Any, weights: Any = Non
                          f"target arrays. Got {min(ys)} target samples and {min(ws)} weights.")
 
 
+def make_batches(size: int, batch_size: int) -> list[tuple[int, int]]:
+    """Keras 2.2.4's batch boundaries: `(start, end)` index pairs covering `size` samples.
+
+    # Arguments
+        size: the number of samples.
+        batch_size: the samples per batch (the last batch may be shorter).
+    """
+    return [(start, min(size, start + batch_size)) for start in range(0, size, batch_size)]
+
+
 def check_loss_and_target_compatibility(targets: list, loss_fns: list,
                                         output_shapes: list) -> None:
     """Keras 2.2.4's check of targets against the losses that read them.
