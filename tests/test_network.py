@@ -385,3 +385,21 @@ def test_add_loss_over_flattened_graph_tensors():
     np.testing.assert_allclose(model.evaluate(data, batch_size=20, verbose=0), expected,
                                rtol=1e-4)
     model.fit(data, epochs=1, batch_size=8, verbose=0)
+
+
+def test_a_nested_models_add_loss_terms_count_once():
+    from jeras import backend as K
+    a = Input((2,))
+    h = Dense(1, kernel_initializer="ones", bias_initializer="zeros")(a)
+    inner = Model(a, h)
+    inner.add_loss(K.constant(1.5))
+    inner.add_loss(K.mean(K.square(h)) + 2.0)
+    b = Input((2,))
+    outer = Model(b, inner(b))
+    outer.compile("sgd", "mse")
+    x = np.array([[1.0, 2.0], [0.0, 1.0]], "float32")
+    pred = x.sum(1, keepdims=True)
+    expected = 0.0 + 1.5 + np.mean(pred ** 2) + 2.0
+    np.testing.assert_allclose(outer.evaluate(x, pred, batch_size=2, verbose=0), expected,
+                               rtol=1e-6)
+    assert len(outer.losses) == 2

@@ -154,7 +154,7 @@ class Network(Layer):
 
     def _forward(self, weights: list, inputs: list, *, training: bool, rng: Any,
                  sample_mask: Any) -> Forward:
-        tensors = [t for t in self._added_losses() if isinstance(t, SymbolicTensor)]
+        tensors = [t for t in self._objective_losses() if isinstance(t, SymbolicTensor)]
         if not tensors:
             forward = self._graph.run(self.layers, weights, inputs, training=training, rng=rng,
                                       sample_mask=sample_mask)
@@ -188,7 +188,7 @@ class Network(Layer):
 
     def _constant_losses(self) -> Any:
         total = jnp.zeros((), jnp.float32)
-        for item in self._added_losses():
+        for item in self._objective_losses():
             if isinstance(item, SymbolicTensor):
                 continue
             total = total + _loss_value(item() if callable(item) else K._arr(item))
@@ -199,19 +199,24 @@ class Network(Layer):
         return self._graph.nodes if self._graph is not None else []
 
     def _added_losses(self) -> list:
+        return self._gather_losses(lambda layer: layer._added_losses())
+
+    def _objective_losses(self) -> list:
+        """The `add_loss` terms this model's pass adds itself. A nested model adds its
+        own in its pass, on the tensors it is called on there."""
+        return self._gather_losses(
+            lambda layer: [] if isinstance(layer, Network) else layer._added_losses())
+
+    def _gather_losses(self, of_layer: Any) -> list:
         found = list(self.__dict__.get("_losses", []))
         for layer in self.layers:
-            found.extend(item for item in layer._added_losses()
-                         if not any(item is f for f in found))
+            found.extend(item for item in of_layer(layer) if not any(item is f for f in found))
         return found
 
     @property
     def losses(self) -> list:
         """The loss terms of the model and of its layers (see `Layer.losses`)."""
-        found = list(self.__dict__.get("_losses", []))
-        for layer in self.layers:
-            found.extend(item for item in layer.losses if not any(item is f for f in found))
-        return found
+        return self._gather_losses(lambda layer: layer.losses)
 
     @property
     def updates(self) -> list:
