@@ -3,6 +3,7 @@ import hashlib
 import io
 import tarfile
 import threading
+import time
 
 import pytest
 import requests
@@ -73,11 +74,13 @@ def test_sequence_and_enqueuers_keep_order_and_bound_reading():
     class Squares(Sequence):
         def __init__(self):
             self.ends = 0
+            self.reads = []
 
         def __len__(self):
             return 5
 
         def __getitem__(self, i):
+            self.reads.append(i)
             return i * i
 
         def on_epoch_end(self):
@@ -85,6 +88,17 @@ def test_sequence_and_enqueuers_keep_order_and_bound_reading():
 
     seq = Squares()
     assert list(seq) == [0, 1, 4, 9, 16]
+    seq.reads.clear()
+    # A pass is read only when a batch of it is asked for: reading one whole
+    # pass and stopping touches each index once, as 2.2.4 counts its reads.
+    enqueuer = OrderedEnqueuer(seq)
+    enqueuer.start(workers=3, max_queue_size=2)
+    out = enqueuer.get()
+    assert [next(out) for _ in range(5)] == [0, 1, 4, 9, 16]
+    time.sleep(0.3)
+    enqueuer.stop()
+    assert sorted(seq.reads) == [0, 1, 2, 3, 4]
+    seq.ends = 0
     enqueuer = OrderedEnqueuer(seq)
     enqueuer.start(workers=3, max_queue_size=2)
     out = enqueuer.get()

@@ -401,8 +401,8 @@ class OrderedEnqueuer:
                         continue
                 if self._stop.is_set():
                     return
-            # The next pass starts only after the reader has taken this pass's
-            # last batch and `on_epoch_end` has run, so it reads fresh state.
+            # The next pass starts only after `on_epoch_end` has run and a batch
+            # of it is asked for, so it reads fresh state.
             while not self._pass_read.wait(0.1):
                 if self._stop.is_set():
                     return
@@ -417,8 +417,11 @@ class OrderedEnqueuer:
             batch = future.result()
             if last:
                 self.sequence.on_epoch_end()
-                self._pass_read.set()
             yield batch
+            if last:
+                # The next pass is read only once a batch of it is asked for, so
+                # a pass nobody reads (after the last epoch) never touches the Sequence.
+                self._pass_read.set()
 
     def stop(self, timeout: float | None = None) -> None:
         """Stops reading and waits for the threads."""
