@@ -165,6 +165,12 @@ def test_load_weights_by_name_and_mismatches(trained, tmp_path):
     short = Sequential([Dense(8, input_shape=(4,))])
     with pytest.raises(ValueError, match=r"2 layer\(s\).*1 layer\(s\)"):
         short.load_weights(path)
+    # A count mismatch in 2.2.4's words, which scripts match on.
+    unbiased = Sequential([Dense(8, input_shape=(4,), use_bias=False, name="dense_1"),
+                           Dense(3, name="dense_2")])
+    with pytest.raises(ValueError, match=r"expects 1 weight\(s\).*but the saved weights "
+                                         r"of the file's layer 'dense_1' have 2 element\(s\)"):
+        unbiased.load_weights(path)
 
 
 def test_long_attributes_are_split_like_keras(tmp_path):

@@ -6,7 +6,7 @@ import pytest
 from jeras import backend as K
 from jeras import callbacks, optimizers
 from jeras.layers import Activation, Dense, Dropout
-from jeras.models import Sequential
+from jeras.models import Sequential, load_model
 from jeras.utils import set_random_seed, to_categorical
 
 
@@ -533,3 +533,20 @@ def test_keras_2_2_4_training_utils_and_sparse_inputs():
     dense = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 1.0]], "float32")
     np.testing.assert_allclose(model.predict(scipy.sparse.csr_matrix(dense)),
                                dense.sum(1, keepdims=True))
+
+
+def test_keras_2_function_hooks_check_compile_and_create_the_slots(tmp_path):
+    model = Sequential([Dense(2, input_shape=(3,))])
+    model._make_predict_function()
+    with pytest.raises(RuntimeError, match="compile your model"):
+        model._make_train_function()
+    model.compile("adam", "mse")
+    model._make_test_function()
+    model._make_train_function()
+    # Adam's slots as 2.2.4 lists them: iterations, m and v per weight, vhat placeholders.
+    slots = model.optimizer.get_weights()
+    assert [np.shape(s) for s in slots] == [(), (3, 2), (2,), (3, 2), (2,), (1,), (1,)]
+    assert not np.any(slots[0]) and not any(np.any(s) for s in slots[1:5])
+    model.save(tmp_path / "m.h5")
+    loaded = load_model(tmp_path / "m.h5")
+    assert [np.shape(s) for s in loaded.optimizer.get_weights()] == [np.shape(s) for s in slots]

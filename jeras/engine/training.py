@@ -346,6 +346,33 @@ class Model(Network):
             raise RuntimeError(f"You must compile your model before using it: call "
                                f"model.compile(optimizer, loss) before model.{method}()")
 
+    # Keras 2.2.4 built its backend functions ahead of the first batch with these
+    # private hooks, which scripts call (`_make_predict_function` before serving
+    # from a web server's threads). jeras compiles its steps per batch signature
+    # at the first batch, so they only do what 2.2.4's did besides: check and
+    # create state.
+
+    def _make_train_function(self) -> None:
+        """Checks that the model is compiled and creates the optimizer's slots.
+
+        # Raises
+            RuntimeError: if the model is not compiled.
+        """
+        self._check_compiled("_make_train_function")
+        if self.optimizer.state is None:
+            self._init_optimizer_state()
+
+    def _make_test_function(self) -> None:
+        """Checks that the model is compiled.
+
+        # Raises
+            RuntimeError: if the model is not compiled.
+        """
+        self._check_compiled("_make_test_function")
+
+    def _make_predict_function(self) -> None:
+        """Nothing to prepare: `predict` compiles its step at the first batch."""
+
     def _function(self, kind: str, *key: Any) -> Callable:
         cache_key = (kind, distribution_lib.distribution(), steps.fixed_phase()) + key
         if cache_key not in self._functions:

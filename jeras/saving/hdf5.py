@@ -203,8 +203,8 @@ def _check_fit(layer: Any, values: list[np.ndarray], saved_name: str, source: st
     variables = layer.weights
     if len(values) != len(variables):
         return (f"{source}: layer {layer.name!r} expects {len(variables)} weight(s) "
-                f"({[v.name for v in variables]}), but the file's layer {saved_name!r} holds "
-                f"{len(values)}")
+                f"({[v.name for v in variables]}), but the saved weights of the file's layer "
+                f"{saved_name!r} have {len(values)} element(s)")
     for variable, value in zip(variables, values):
         if tuple(variable.shape) != value.shape:
             return (f"{source}: layer {layer.name!r}, weight {variable.name!r} has shape "
