@@ -94,6 +94,17 @@ def test_conv_output_length_counts_the_windows():
         conv_utils.conv_output_length(5, 3, "reflect", 1)
 
 
+def test_length_functions_reject_a_padding_as_keras_2_asserts():
+    # Keras 2.2.4 `assert`s the padding: callers catch AssertionError, jeras's ValueError.
+    calls = [lambda: conv_utils.conv_output_length(5, 3, "diagonal", 1),
+             lambda: conv_utils.conv_input_length(5, 3, "causal", 1),
+             lambda: conv_utils.deconv_length(5, 1, 3, "diagonal", None)]
+    for call in calls:
+        for kind in (AssertionError, ValueError):
+            with pytest.raises(kind, match="padding"):
+                call()
+
+
 def test_conv_input_and_deconv_lengths_invert_the_convolution():
     for out in range(1, 9):
         for kernel in (1, 2, 3, 4):

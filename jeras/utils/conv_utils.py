@@ -113,9 +113,19 @@ def _dilated(filter_size: int, dilation: int) -> int:
     return filter_size + (filter_size - 1) * (dilation - 1)
 
 
+class PaddingError(ValueError, AssertionError):
+    """An unknown `padding` given to one of the length functions.
+
+    Keras 2.2.4 checks these paddings with `assert`, so code written against it
+    catches `AssertionError`; code written for jeras's "errors at the door"
+    catches `ValueError`. The error is both, so either `except` clause works.
+    """
+
+
 def _check_padding(padding: str, allowed: tuple[str, ...], function: str) -> None:
     if padding not in allowed:
-        raise ValueError(f"{function}: `padding` must be one of {list(allowed)}, got {padding!r}")
+        raise PaddingError(f"{function}: `padding` must be one of {list(allowed)}, "
+                           f"got {padding!r}")
 
 
 def conv_output_length(input_length: int | None, filter_size: int, padding: str, stride: int,
@@ -133,7 +143,7 @@ def conv_output_length(input_length: int | None, filter_size: int, padding: str,
         The output length, or None for an unknown input length.
 
     # Raises
-        ValueError: for another padding.
+        PaddingError: (a `ValueError` and an `AssertionError`) for another padding.
     """
     if input_length is None:
         return None
@@ -162,7 +172,7 @@ def conv_input_length(output_length: int | None, filter_size: int, padding: str,
         The input length, or None for an unknown output length.
 
     # Raises
-        ValueError: for another padding.
+        PaddingError: (a `ValueError` and an `AssertionError`) for another padding.
     """
     if output_length is None:
         return None
@@ -188,7 +198,7 @@ def deconv_length(dim_size: int | None, stride_size: int, kernel_size: int, padd
         The output length, or None for an unknown input length.
 
     # Raises
-        ValueError: for another padding.
+        PaddingError: (a `ValueError` and an `AssertionError`) for another padding.
     """
     _check_padding(padding, ("same", "valid", "full"), "deconv_length")
     if dim_size is None:
@@ -204,5 +214,5 @@ def deconv_length(dim_size: int | None, stride_size: int, kernel_size: int, padd
     return (dim_size - 1) * stride_size + kernel_size - 2 * pad + output_padding
 
 
-__all__ = ["conv_input_length", "conv_output_length", "convert_kernel", "deconv_length",
-           "normalize_data_format", "normalize_padding", "normalize_tuple"]
+__all__ = ["PaddingError", "conv_input_length", "conv_output_length", "convert_kernel",
+           "deconv_length", "normalize_data_format", "normalize_padding", "normalize_tuple"]
