@@ -284,6 +284,47 @@ def test_hdf5_matrix_feeds_predict(tmp_path):
                                model.predict(data[2:]), rtol=1e-6)
 
 
+def test_h5dict_stores_what_h5py_reads_and_dicts_hold_the_same(tmp_path):
+    import h5py
+
+    from jeras.saving.hdf5 import HDF5_OBJECT_HEADER_LIMIT
+    from jeras.utils.io_utils import H5Dict, h5dict
+
+    assert h5dict is H5Dict
+    array = np.random.rand(3, 4)
+    names = [b"dense_1", b"dense_22"]
+    # Enough names that one attribute header cannot hold them: stored in chunks.
+    many = [f"layer_{i:05d}" for i in range(HDF5_OBJECT_HEADER_LIMIT // 8)]
+    path = str(tmp_path / "d.h5")
+    for target in (path, {}):
+        f = h5dict(target, mode="w")
+        f["text"] = "abc"
+        f["names"] = names
+        f["many"] = many
+        f["group"]["inner"]["array"] = array
+        f.close()
+        f = h5dict(target, mode="r")
+        assert f["text"] == "abc" and f["names"] == names
+        assert f["many"] in (many, [n.encode() for n in many])
+        assert "group" in f and "inner" in f["group"] and "absent" not in f
+        np.testing.assert_array_equal(f["group"]["inner"]["array"], array)
+        assert f.get("absent", 7) == 7
+        with pytest.raises(ValueError, match="read-only"):
+            f["text"] = "x"
+        with pytest.raises(ValueError, match="read-only"):
+            f["absent"]
+        f.close()
+    # The file is plain HDF5: attributes, chunked attributes and datasets.
+    with h5py.File(path, "r") as raw:
+        assert raw.attrs["text"] == "abc" and raw.attrs["names"].tolist() == names
+        assert "many" not in raw.attrs and "many1" in raw.attrs
+        chunks = [raw.attrs[k] for k in sorted(raw.attrs, key=len) if k.startswith("many")]
+        assert [x.decode() for c in chunks for x in c] == many
+        np.testing.assert_array_equal(raw["group/inner/array"][()], array)
+    with pytest.raises(TypeError, match="path"):
+        h5dict(3)
+
+
 def test_ask_to_proceed_with_overwrite(monkeypatch, capsys):
     answers = iter(["maybe", "Y"])
     monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
