@@ -28,7 +28,7 @@ import numpy as np
 from jeras import backend as K
 from jeras import metrics as metrics_module
 from jeras.engine.training_utils import check_positive_int
-from jeras.utils.generic_utils import Progbar, positional_arity
+from jeras.utils.generic_utils import Progbar, positional_arity, to_list
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end")
 
@@ -959,7 +959,7 @@ class TensorBoard(Callback):
         write_images: write weights as images (at histogram epochs).
         embeddings_freq: int >= 0, epochs between embedding snapshots; 0 for none.
         embeddings_layer_names: layers whose outputs to embed; None for every
-            `Embedding` layer. Needs a `Sequential` model.
+            `Embedding` layer. Each must have been called once (it has one `output`).
         embeddings_metadata: the name of a metadata file (relative to
             `log_dir`, as the projector reads it), or a dict mapping layer
             names to such names. One label per line; with several
@@ -1026,6 +1026,7 @@ class TensorBoard(Callback):
 
         if self.embeddings_freq:
             self._embedded_layers = self._check_embedding_layers()
+            self._embedding_model = None
         self.writer = SummaryWriter(self.log_dir)
         if self.write_graph:
             self._write_graph()
@@ -1158,11 +1159,6 @@ class TensorBoard(Callback):
         return {key: total / n for key, total in zip(index, totals)}
 
     def _check_embedding_layers(self) -> list[str]:
-        from jeras.engine.sequential import Sequential
-
-        if not isinstance(self.model, Sequential):
-            raise ValueError(f"TensorBoard: embeddings need a Sequential model (its layer "
-                             f"outputs are computed in order), got {type(self.model).__name__}")
         layer_names = [layer.name for layer in self.model.layers]
         names = self.embeddings_layer_names
         if not names:
@@ -1176,20 +1172,17 @@ class TensorBoard(Callback):
 
     def _embedding_outputs(self) -> dict[str, np.ndarray]:
         """The chosen layers' outputs on `embeddings_data`, flattened per sample, in test mode."""
-        wanted = set(self._embedded_layers)
-        last = max(i for i, layer in enumerate(self.model.layers) if layer.name in wanted)
-        stack = self.model.layers[:last + 1]
-        x_all = self.embeddings_data[0]
-        chunks: dict[str, list] = {name: [] for name in wanted}
-        for start in range(0, x_all.shape[0], self.batch_size):
-            x, mask = x_all[start:start + self.batch_size], None
-            for layer in stack:
-                y, _ = layer.apply(layer._values, x, training=False, rng=None, mask=mask)
-                mask = layer.compute_mask(x, mask)
-                x = y
-                if layer.name in wanted:
-                    chunks[layer.name].append(np.asarray(y).reshape(y.shape[0], -1))
-        return {name: np.concatenate(parts) for name, parts in chunks.items()}
+        from jeras.engine.training import Model
+
+        if self._embedding_model is None:
+            # As 2.2.4, each layer's `output`: a layer called several times is refused there.
+            outputs = [self.model.get_layer(name).output for name in self._embedded_layers]
+            self._embedding_model = Model(self.model.inputs, outputs)
+        data = self.embeddings_data
+        values = to_list(self._embedding_model.predict(data if len(data) > 1 else data[0],
+                                                       batch_size=self.batch_size))
+        return {name: np.asarray(v).reshape(v.shape[0], -1)
+                for name, v in zip(self._embedded_layers, values)}
 
     def _metadata(self, layer_name: str, count: int) -> tuple[list | None, list | None]:
         """The labels (and header) of a layer's metadata file, or `(None, None)`."""

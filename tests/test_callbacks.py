@@ -792,6 +792,24 @@ def test_tensorboard_embeddings_and_arguments(tmp_path):
             log_dir=str(tmp_path / "y"), histogram_freq=1, write_grads=True)])
 
 
+def test_tensorboard_embeds_the_layers_of_a_functional_model_with_two_inputs(tmp_path):
+    from jeras.layers import Embedding, Flatten, Input, concatenate
+    from jeras.models import Model
+
+    words, extra = Input((4,)), Input((2,))
+    hidden = Dense(3, name="hidden")(concatenate([Flatten()(Embedding(10, 2)(words)), extra]))
+    model = Model([words, extra], Dense(1)(hidden))
+    model.compile("sgd", "mse")
+    x = [np.arange(24).reshape(6, 4) % 10, np.random.rand(6, 2).astype("float32")]
+    tb = callbacks.TensorBoard(log_dir=str(tmp_path), embeddings_freq=1, embeddings_data=x,
+                               embeddings_layer_names=["hidden"], batch_size=4)
+    model.fit(x, np.zeros((6, 1)), epochs=1, verbose=0, callbacks=[tb])
+    table, kernel, bias = model.get_weights()[:3]
+    features = np.concatenate([table[x[0]].reshape(6, 8), x[1]], axis=1)
+    np.testing.assert_allclose(np.loadtxt(tmp_path / "00000" / "hidden" / "tensors.tsv"),
+                               features @ kernel + bias, rtol=1e-4, atol=1e-5)
+
+
 # A callback that fails: the fit fails with its exception, files stay whole.
 
 class Boom(Exception):
