@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jeras import backend as K
-from jeras.utils.generic_utils import get_object, serialize_keras_object
+from jeras.utils.generic_utils import IdentifierError, get_object, serialize_keras_object
 
 # Constants from Klambauer et al. (2017), to the precision Keras 2.2.4 writes them.
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -247,7 +247,8 @@ def get(identifier: str | Callable | None) -> Callable:
 
     # Raises
         ValueError: if `identifier` is an unknown name.
-        TypeError: if `identifier` is neither None, a string nor a callable.
+        IdentifierError: (a `TypeError`, and a `ValueError` as in Keras 2.2.4)
+            if `identifier` is neither None, a string nor a callable.
     """
     if identifier is None:
         return linear
@@ -259,6 +260,6 @@ def get(identifier: str | Callable | None) -> Callable:
                       "model.", stacklevel=2)
     if isinstance(identifier, str) or callable(identifier):
         return get_object(identifier, _ACTIVATIONS, "activation function")
-    raise TypeError(
+    raise IdentifierError(
         "Could not interpret activation function identifier: expected None, a string "
         f"or a callable, got {type(identifier).__name__} {identifier!r}")

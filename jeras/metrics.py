@@ -258,7 +258,8 @@ def get(identifier: str | dict | Callable | None) -> Callable | None:
 
     # Raises
         ValueError: if `identifier` is an unknown name.
-        TypeError: if `identifier` is of another type.
+        IdentifierError: (a `TypeError`, and a `ValueError` as in Keras 2.2.4)
+            if `identifier` is of another type.
     """
     return get_object(identifier, _METRICS, "metric function")
 

@@ -88,6 +88,22 @@ def test_elu_alpha():
         np.asarray(activations.elu(X, alpha=0.5)), np_elu(X, 0.5), rtol=1e-6, atol=1e-7)
 
 
+def test_selu_is_within_a_few_float32_steps_of_the_exact_value():
+    # selu = scale * alpha * expm1(x) for x <= 0, computed in float32: a few units in
+    # the last place from the float64 value, and the nearest float32 at x = -1 and -2
+    # (a reference through float32 np.exp(x) - 1 can be a unit further off than that).
+    x = np.linspace(-10.0, 3.0, 2001).astype(np.float32)
+    x64 = x.astype(np.float64)
+    exact = np.where(x64 > 0, SELU_SCALE * x64, SELU_SCALE * SELU_ALPHA * np.expm1(x64))
+    out = np.asarray(activations.selu(jnp.asarray(x)))
+    ulp = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    assert np.all(np.abs(out - exact) <= 4 * ulp)
+    at = np.array([-1.0, -2.0], np.float32)
+    exact_at = SELU_SCALE * SELU_ALPHA * np.expm1(at.astype(np.float64))
+    np.testing.assert_array_equal(np.asarray(activations.selu(jnp.asarray(at))),
+                                  exact_at.astype(np.float32))
+
+
 def test_selu_constants_are_keras():
     # selu(-inf) -> -scale * alpha and selu(1) = scale.
     out = np.asarray(activations.selu(jnp.array([-100.0, 1.0])))
@@ -130,6 +146,8 @@ def test_unknown_name_is_value_error_naming_it():
 
 
 @pytest.mark.parametrize("bad", [42, 1.5, ["relu"], {"class_name": "relu", "config": {}}])
-def test_other_types_are_type_error(bad):
-    with pytest.raises(TypeError):
-        activations.get(bad)
+def test_other_types_are_type_error_and_value_error_as_in_keras_2(bad):
+    # A TypeError by kind; Keras 2.2.4's get() raises ValueError, which its users catch.
+    for kind in (TypeError, ValueError):
+        with pytest.raises(kind, match="activation function identifier"):
+            activations.get(bad)

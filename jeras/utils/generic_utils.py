@@ -20,6 +20,14 @@ _UIDS: collections.defaultdict = collections.defaultdict(int)
 _GLOBAL_CUSTOM_OBJECTS: dict[str, Any] = {}
 
 
+class IdentifierError(TypeError, ValueError):
+    """An identifier of a kind no `get()` can interpret (a number, say).
+
+    A `TypeError`, as the mistake is one of type, and a `ValueError`, as
+    Keras 2.2.4's `get()` functions raise there.
+    """
+
+
 def get_uid(prefix: str = "") -> int:
     """Returns 1, 2, 3... for successive calls with the same prefix (Keras layer names)."""
     _UIDS[prefix] += 1
@@ -98,7 +106,7 @@ def deserialize_keras_object(identifier: Any, module_objects: Mapping[str, Any],
                 f"Unknown {printable_module_name}: {identifier!r}. Known: "
                 f"{sorted(k for k in module_objects if not k.startswith('_'))}")
         return obj
-    raise TypeError(
+    raise IdentifierError(
         f"Could not interpret {printable_module_name} identifier: expected a string or a "
         f"config dict, got {type(identifier).__name__} {identifier!r}")
 
@@ -119,7 +127,9 @@ def get_object(identifier: Any, module_objects: Mapping[str, Any], printable_mod
         The resolved object, or None for None.
 
     # Raises
-        ValueError: unknown name. TypeError: an identifier of another type.
+        ValueError: unknown name.
+        IdentifierError: (a `TypeError` and a `ValueError`) an identifier of
+            another type.
     """
     if identifier is None:
         return None
@@ -131,7 +141,7 @@ def get_object(identifier: Any, module_objects: Mapping[str, Any], printable_mod
         return obj
     if callable(identifier):
         return identifier
-    raise TypeError(
+    raise IdentifierError(
         f"Could not interpret {printable_module_name} identifier: expected a string, a "
         f"config dict or a callable, got {type(identifier).__name__} {identifier!r}")
 
@@ -282,7 +292,19 @@ def safe_mode_scope(safe_mode: bool) -> Iterator[None]:
 
 
 def func_dump(func: Callable) -> tuple:
-    """Serializes a function as Keras 2 does: `(base64 marshalled code, defaults, closure)`."""
+    """Serializes a function as Keras 2 does: `(base64 marshalled code, defaults, closure)`.
+
+    A backend or activation function (`K.relu`, `activations.softmax`) is a
+    wrapper that also accepts graph tensors; its array function is dumped
+    instead, since the wrapper's code alone cannot be run again.
+
+    # Arguments
+        func: a Python function.
+
+    # Returns
+        The triple `func_load` takes.
+    """
+    func = getattr(func, "__wrapped_array_fn__", func)
     code = codecs.encode(marshal.dumps(func.__code__), "base64").decode("ascii")
     closure = tuple(cell.cell_contents for cell in func.__closure__) if func.__closure__ else None
     return code, func.__defaults__, closure
@@ -326,8 +348,9 @@ def load_function(data: Any, function_type: str, custom_objects: Mapping | None,
     try:
         return func_load(code_text, defaults, closure)
     except (ValueError, EOFError, TypeError) as error:
-        raise ValueError(f"Layer {layer_name!r}: its Lambda function was written by another "
-                         f"Python version and cannot be loaded ({error})") from None
+        raise ValueError(f"Layer {layer_name!r}: its Lambda function cannot be loaded "
+                         f"({error}); marshalled code only loads in the Python version "
+                         f"that wrote it") from None
 
 
 def func_load(code: str | Sequence, defaults: Sequence | None = None,
@@ -338,8 +361,10 @@ def func_load(code: str | Sequence, defaults: Sequence | None = None,
     only on data you trust.
 
     # Arguments
-        code: the base64 marshalled bytecode, or `func_dump`'s whole
-            `(code, defaults, closure)` triple (the other arguments are then ignored).
+        code: the base64 marshalled bytecode; the marshalled bytes themselves,
+            or as text decoded with `raw_unicode_escape` (how Keras before
+            2.1.2 stored them); or `func_dump`'s whole `(code, defaults,
+            closure)` triple (the other arguments are then ignored).
         defaults: the function's default argument values.
         closure: the values of the variables it closes over.
         globs: the globals the function sees (default: this module's).
@@ -348,21 +373,51 @@ def func_load(code: str | Sequence, defaults: Sequence | None = None,
         A function object.
 
     # Raises
-        ValueError: for bytes `marshal` cannot read (code from another Python version).
+        ValueError: for bytes `marshal` cannot read (code from another Python
+            version), or a `closure` that does not match the code's free variables.
+        TypeError: when `code` is none of these.
     """
     if isinstance(code, (tuple, list)):
         code, defaults, closure = (list(code) + [None, None])[:3]
-    try:
-        raw = codecs.decode(code.encode("ascii"), "base64")
-        bytecode = marshal.loads(raw)
-    except (UnicodeEncodeError, binascii.Error, ValueError, EOFError):
-        # Keras before 2.1.2 stored the marshalled bytes as text, not base64.
-        bytecode = marshal.loads(code.encode("raw_unicode_escape"))
-    if not isinstance(bytecode, types.CodeType):
-        raise ValueError(f"func_load: the data holds a {type(bytecode).__name__}, not code")
-    cells = tuple(_make_cell(v) for v in closure) if closure else None
+    bytecode = _unmarshal(code)
+    free = bytecode.co_freevars
+    cells = tuple(_make_cell(v) for v in closure) if closure else ()
+    if len(cells) != len(free):
+        raise ValueError(f"func_load: the code of {bytecode.co_name!r} reads {len(free)} "
+                         f"variable(s) of an enclosing function {list(free)}, and `closure` "
+                         f"gives {len(cells)} value(s)")
     return types.FunctionType(bytecode, globals() if globs is None else globs,
-                              bytecode.co_name, tuple(defaults) if defaults else None, cells)
+                              bytecode.co_name, tuple(defaults) if defaults else None,
+                              cells or None)
+
+
+def _unmarshal(code: Any) -> types.CodeType:
+    """The code object in base64 text, raw text (Keras < 2.1.2) or marshalled bytes."""
+    if isinstance(code, (bytes, bytearray)):
+        candidates = [bytes(code)]
+    elif isinstance(code, str):
+        candidates = []
+        try:
+            candidates.append(codecs.decode(code.encode("ascii"), "base64"))
+        except (UnicodeEncodeError, binascii.Error):
+            pass
+        # Keras before 2.1.2 stored the marshalled bytes as text, not base64.
+        candidates.append(code.encode("raw_unicode_escape"))
+    else:
+        raise TypeError(f"func_load: `code` must be a string or bytes, got "
+                        f"{type(code).__name__}")
+    error: Exception | None = None
+    for raw in candidates:
+        try:
+            bytecode = marshal.loads(raw)
+        except (ValueError, EOFError, TypeError) as e:
+            error = e
+            continue
+        if isinstance(bytecode, types.CodeType):
+            return bytecode
+        error = ValueError(f"the data holds a {type(bytecode).__name__}, not code")
+    raise ValueError(f"func_load: `code` holds no Python code this interpreter can read "
+                     f"({error})")
 
 
 def _make_cell(value: Any) -> Any:
