@@ -2440,13 +2440,16 @@ def gradients(loss: Any, variables: Any) -> list:
 
 def _dispatch(fn: Callable) -> Callable:
     """`fn` written for arrays; called on graph tensors it records a node (`engine.symbolic`)."""
+    # `fn` is a keyword-only default rather than a closure cell, so the wrapper's
+    # code is closure-free like a plain function: `func_load` of its marshalled
+    # code (as Keras < 2.1.2 stored it, without a closure) rebuilds it.
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, _array_fn: Callable = fn, **kwargs: Any) -> Any:
         if builtins.any(_is_symbolic(leaf) for leaf in jax.tree.leaves(
                 (args, kwargs), is_leaf=lambda v: _is_symbolic(v) or isinstance(v, Variable))):
             from jeras.engine import symbolic
-            return symbolic.op(fn, args, kwargs, name=fn.__name__)
-        return fn(*args, **kwargs)
+            return symbolic.op(_array_fn, args, kwargs, name=_array_fn.__name__)
+        return _array_fn(*args, **kwargs)
 
     wrapper.__wrapped_array_fn__ = fn  # type: ignore[attr-defined]
     return wrapper

@@ -210,6 +210,44 @@ def test_func_load_rebuilds_func_dump():
     assert seen() == "from globs"
 
 
+def test_func_load_reads_keras_before_2_1_2_and_checks_the_closure():
+    import marshal
+    import sys
+
+    from jeras import activations
+
+    def scaled(x, scale=3):
+        return x * scale - 1
+
+    # Keras before 2.1.2 stored the marshalled bytes as text (raw_unicode_escape).
+    raw = marshal.dumps(scaled.__code__)
+    for form in (raw.decode("raw_unicode_escape"), raw):
+        loaded = generic_utils.func_load(form, defaults=scaled.__defaults__)
+        assert loaded(4) == 11 and loaded(4, scale=1) == 3
+    offset = 5
+    reads_offset = lambda x: x + offset  # noqa: E731
+    with pytest.raises(ValueError, match=r"\['offset'\].*`closure` gives 0"):
+        generic_utils.func_load(generic_utils.func_dump(reads_offset)[0])
+    with pytest.raises(TypeError, match="`code`"):
+        generic_utils.func_load(12)
+    with pytest.raises(ValueError, match="no Python code"):
+        generic_utils.func_load("not marshalled")
+    # Activations accept graph tensors through a wrapper that is closure-free, so
+    # its code loads without a closure, as a plain function's does.
+    assert activations.softmax.__closure__ is None
+    old = generic_utils.func_load(
+        marshal.dumps(activations.softmax.__code__).decode("raw_unicode_escape"))
+    assert old.__code__ == activations.softmax.__code__ and old.__closure__ is None
+    # func_dump keeps the array function, which runs again in its module's globals.
+    fn = activations.softmax.__wrapped_array_fn__
+    code, defaults, closure = generic_utils.func_dump(activations.softmax)
+    again = generic_utils.func_load(code, defaults, closure,
+                                    globs=vars(sys.modules[fn.__module__]))
+    x = np.array([[1.0, 2.0, 4.0]])
+    expected = np.exp(x - x.max()) / np.exp(x - x.max()).sum()
+    np.testing.assert_allclose(np.asarray(again(x)), expected, rtol=1e-6)
+
+
 def my_activation(x):
     return K.relu(x) * 2.0
 
