@@ -46,6 +46,17 @@ def test_input_layer_first_and_deferred_build():
     built = Sequential([Dense(3)])
     built.build((None, 2))
     assert built.count_params() == 9
+    # As 2.2.4, the config of a model built from data keeps the shape it was
+    # built for, nested models included, so the copy is built as the original.
+    outer = Sequential([Sequential([Dense(3), Dense(3)]), Dense(5)])
+    outer.compile("sgd", "mse")
+    outer.train_on_batch(np.zeros((2, 4)), np.zeros((2, 5)))
+    config = outer.get_config()
+    assert config["build_input_shape"] == [None, 4]
+    copy = Sequential.from_config(config)
+    assert copy.built and copy.layers[0].built
+    assert [w.shape for w in copy.get_weights()] == [w.shape for w in outer.get_weights()]
+    assert "build_input_shape" not in Sequential([Dense(2, input_shape=(3,))]).get_config()
 
 
 def test_weights_round_trip_and_counts():

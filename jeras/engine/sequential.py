@@ -38,6 +38,9 @@ class Sequential(Model):
         self._batch_input_shape: tuple | None = None
         self._input_layer_name: str | None = None
         self._input_dtype = "float32"
+        # The shape given to `build` (or learnt from data) when no layer declared
+        # one: 2.2.4's config keeps it, so the copy is built as the original.
+        self._build_input_shape: tuple | None = None
         # The graph tensors of the stack, once its input shape is known: what
         # `model.input`, `model.output` and each layer's `output` return.
         self._tensors: list = []
@@ -184,6 +187,8 @@ class Sequential(Model):
             ValueError: when no shape is known, or a layer does not fit the one below.
         """
         if input_shape is not None:
+            if self._batch_input_shape is None:
+                self._build_input_shape = tuple(input_shape)
             self._batch_input_shape = tuple(input_shape)
         if self._batch_input_shape is None:
             raise ValueError("Sequential.build needs an `input_shape` (with the batch axis, "
@@ -272,14 +277,18 @@ class Sequential(Model):
         return (proba > 0.5).astype("int32")
 
     def get_config(self) -> dict:
-        """Returns the Keras 2 config: `{'name', 'layers': [{'class_name', 'config'}...]}`."""
+        """Returns the Keras 2 config: `{'name', 'layers': [{'class_name', 'config'}...]}`,
+        and `'build_input_shape'` for a model built without a declared input shape."""
         layer_configs = [{"class_name": type(layer).__name__, "config": layer.get_config()}
                          for layer in self._stack]
         if self._input_layer_name is not None:
             layer_configs.insert(0, {"class_name": "InputLayer", "config": {
                 "batch_input_shape": self._batch_input_shape, "dtype": self._input_dtype,
                 "sparse": False, "name": self._input_layer_name}})
-        return {"name": self.name, "layers": layer_configs}
+        config = {"name": self.name, "layers": layer_configs}
+        if self._build_input_shape is not None and self._input_layer_name is None:
+            config["build_input_shape"] = list(self._build_input_shape)
+        return config
 
     @classmethod
     def from_config(cls, config: Any, custom_objects: dict | None = None) -> Sequential:
@@ -291,9 +300,12 @@ class Sequential(Model):
         from jeras import layers as layers_module
         if isinstance(config, dict):
             name, layer_configs = config.get("name"), config["layers"]
+            build_input_shape = config.get("build_input_shape")
         else:
-            name, layer_configs = None, config
+            name, layer_configs, build_input_shape = None, config, None
         model = cls(name=name)
         for layer_config in layer_configs:
             model.add(layers_module.deserialize(layer_config, custom_objects))
+        if not model.built and build_input_shape:
+            model.build(tuple(build_input_shape))
         return model
