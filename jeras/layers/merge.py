@@ -17,15 +17,68 @@ def _describe(tensors: Sequence[SymbolicTensor]) -> str:
     return ", ".join(f"{t.shape} from layer {t._keras_history[0].name!r}" for t in tensors)
 
 
+def _broadcast_shapes(shape1: Shape | None, shape2: Shape | None, layer: str) -> Shape | None:
+    """The shape of an elementwise op on two shapes (batch axis excluded), as numpy
+    broadcasts: right-aligned, a size 1 takes the other's size, None stays unknown."""
+    if shape1 is None or shape2 is None:
+        return None
+    if len(shape1) < len(shape2):
+        shape1, shape2 = shape2, shape1
+    if not shape2:
+        return tuple(shape1)
+    out = list(shape1[:len(shape1) - len(shape2)])
+    for i, j in zip(shape1[len(shape1) - len(shape2):], shape2):
+        if i is None or j is None:
+            out.append(None)
+        elif i == 1 or j == 1:
+            out.append(j if i == 1 else i)
+        elif i != j:
+            raise ValueError(f"{layer}: operands could not be broadcast together with shapes "
+                             f"{tuple(shape1)} {tuple(shape2)}")
+        else:
+            out.append(i)
+    return tuple(out)
+
+
+@K._dispatch
+def _all_masks(masks: list) -> Any:
+    """True where every mask is True (the masks broadcast against each other)."""
+    combined = jnp.asarray(K._arr(masks[0]), bool)
+    for m in masks[1:]:
+        combined = jnp.logical_and(combined, jnp.asarray(K._arr(m), bool))
+    return combined
+
+
+def _check_masks(inputs: Any, mask: Any) -> None:
+    # The checks of Keras 2.2.4's merge layers: one mask (or None) per input.
+    if not isinstance(mask, (list, tuple)):
+        raise ValueError(f"`mask` should be a list, got {type(mask).__name__}")
+    if not isinstance(inputs, (list, tuple)):
+        raise ValueError(f"`inputs` should be a list, got {type(inputs).__name__}")
+    if len(mask) != len(inputs):
+        raise ValueError(f"The lists `inputs` and `mask` should have the same length, got "
+                         f"{len(inputs)} inputs and {len(mask)} masks")
+
+
 class _Merge(Layer):
-    """Base of the elementwise merges: same-shaped inputs (size-1 axes broadcast)."""
+    """Base of the elementwise merges.
+
+    The inputs' shapes broadcast as numpy's do (right-aligned, size-1 axes
+    stretch), the batch axis apart; inputs of lower rank get axes inserted
+    after the batch axis first, as Keras 2.2.4 does, so `(batch, 5)` adds to
+    `(batch, 4, 5)` row by row.
+    """
 
     supports_masking = True
+    #: Whether `call` expands lower-rank inputs at axis 1 (not for Concatenate, Dot).
+    _broadcast_ranks = True
 
     def __call__(self, inputs: Any, **kwargs: Any) -> Any:
         if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
+            got = f"{len(inputs)} inputs" if isinstance(inputs, (list, tuple)) else \
+                type(inputs).__name__
             raise ValueError(f"{type(self).__name__} {self.name!r} must be called on a list of at "
-                             f"least 2 tensors, got {type(inputs).__name__}")
+                             f"least 2 tensors, got {got}")
         if all(isinstance(t, SymbolicTensor) for t in inputs):
             try:
                 self.compute_output_shape([t.shape for t in inputs])
@@ -37,32 +90,35 @@ class _Merge(Layer):
         raise NotImplementedError
 
     def call(self, params, inputs, *, training=False, rng=None):
-        return self._combine(list(inputs))
+        inputs = [jnp.asarray(K._arr(x)) for x in inputs]
+        if self._broadcast_ranks:
+            rank = max(x.ndim for x in inputs)
+            inputs = [x.reshape(x.shape[:1] + (1,) * (rank - x.ndim) + x.shape[1:])
+                      for x in inputs]
+        return self._combine(inputs)
 
     def compute_output_shape(self, input_shape: list) -> Shape:
-        shapes = [tuple(s) for s in input_shape]
-        rank = max(len(s) for s in shapes)
-        out = []
-        for axis in range(1, rank):
-            dims = {s[axis] for s in shapes if len(s) == rank and s[axis] not in (None, 1)}
-            if len(dims) > 1:
-                raise ValueError(f"{type(self).__name__} {self.name!r}: the inputs' shapes do not "
-                                 f"match ({[tuple(s) for s in shapes]})")
-            known = [s[axis] for s in shapes if len(s) == rank]
-            out.append(dims.pop() if dims else (None if None in known else 1))
-        if any(len(s) != rank for s in shapes):
-            raise ValueError(f"{type(self).__name__} {self.name!r}: the inputs must all have rank "
-                             f"{rank}, got shapes {shapes}")
-        return (None,) + tuple(out)
+        name = f"{type(self).__name__} {self.name!r}"
+        shapes = [None if s is None else tuple(s) for s in input_shape]
+        batch_sizes = {s[0] for s in shapes if s is not None} - {None}
+        if len(batch_sizes) > 1:
+            raise ValueError(f"{name}: cannot merge tensors with different batch sizes; got "
+                             f"shapes {shapes}")
+        out = None if shapes[0] is None else shapes[0][1:]
+        for shape in shapes[1:]:
+            out = _broadcast_shapes(out, None if shape is None else shape[1:], name)
+        if out is None:
+            return None
+        return (batch_sizes.pop() if batch_sizes else None,) + out
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
-        masks = [jnp.asarray(K._arr(m)) for m in (mask or []) if m is not None]
+        if mask is None:
+            return None
+        _check_masks(inputs, mask)
+        masks = [m for m in mask if m is not None]
         if not masks:
             return None
-        combined = masks[0]
-        for m in masks[1:]:
-            combined = jnp.logical_and(combined, m)
-        return combined
+        return _all_masks(masks)
 
 
 class Add(_Merge):
@@ -132,6 +188,8 @@ class Concatenate(_Merge):
         axis: the axis to join along; all other axes must match.
     """
 
+    _broadcast_ranks = False
+
     def __init__(self, axis: int = -1, **kwargs: Any):
         super().__init__(**kwargs)
         self.axis = int(axis)
@@ -162,15 +220,12 @@ class Concatenate(_Merge):
         return tuple(out)
 
     def compute_mask(self, inputs, mask=None):
-        if mask is None or all(m is None for m in mask):
+        if mask is None:
             return None
-        # Inputs without a mask count as fully present, as in Keras 2.
-        inputs = [jnp.asarray(K._arr(x)) for x in inputs]
-        full = [jnp.ones(x.shape[:-1], bool) if m is None else jnp.asarray(K._arr(m), bool)
-                for x, m in zip(inputs, mask)]
-        if self.axis % inputs[0].ndim == inputs[0].ndim - 1:
-            return jnp.all(jnp.stack(full, axis=-1), axis=-1)
-        return jnp.concatenate(full, axis=self.axis)
+        _check_masks(inputs, mask)
+        if all(m is None for m in mask):
+            return None
+        return _concatenate_masks(list(inputs), list(mask), self.axis)
 
     def get_config(self):
         config = super().get_config()
@@ -189,6 +244,7 @@ class Dot(_Merge):
     """
 
     supports_masking = False
+    _broadcast_ranks = False
 
     def __init__(self, axes: int | Sequence[int], normalize: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
@@ -233,6 +289,46 @@ class Dot(_Merge):
         config = super().get_config()
         config.update({"axes": self.axes, "normalize": self.normalize})
         return config
+
+
+def _concatenate_masks(inputs: list, masks: list, axis: int) -> Any:
+    """The mask of a concatenation, as Keras 2.2.4 computes it.
+
+    Each mask is brought to its input's shape (a missing mask is all True, a
+    mask of one axis fewer covers every feature of its step), the masks are
+    concatenated like the inputs, and a position is kept where all its
+    features are: the result has one axis fewer than the inputs. An input is
+    read only where its mask needs its shape, so masks that are arrays give an
+    array even when the inputs are graph tensors.
+    """
+    full = []
+    for x, m in zip(inputs, masks):
+        if m is None:
+            full.append(K.ones_like(x, dtype="bool"))
+        elif K.ndim(m) < K.ndim(x):
+            features = K.int_shape(x)[-1]
+            full.append(_spread_mask(m, features) if features is not None
+                        else _spread_mask_like(m, x))
+        else:
+            full.append(m)
+    return _all_along(full, axis)
+
+
+@K._dispatch
+def _spread_mask(mask: Any, features: int) -> Any:
+    mask = jnp.asarray(K._arr(mask), bool)[..., None]
+    return jnp.broadcast_to(mask, mask.shape[:-1] + (features,))
+
+
+@K._dispatch
+def _spread_mask_like(mask: Any, x: Any) -> Any:
+    return _spread_mask(mask, jnp.shape(K._arr(x))[-1])
+
+
+@K._dispatch
+def _all_along(masks: list, axis: int) -> Any:
+    masks = [jnp.asarray(K._arr(m), bool) for m in masks]
+    return jnp.all(jnp.concatenate(masks, axis=axis), axis=-1)
 
 
 def _y_axes(x_rank: int, y_rank: int, ax: int, ay: int) -> list[int]:
