@@ -474,9 +474,32 @@ def test_keras_test_clears_the_session(monkeypatch):
     ("LeakyReLU", {"alpha": 0.2}, (2, 3)),
     ("PReLU", {}, (2, 3)),
     ("LayerNormalization", {}, (2, 5)),
+    ("Dense", {"units": 3, "activation": "tanh"}, (2, 4)),
+    ("Activation", {"activation": "softplus"}, (2, 3)),
+    ("Dropout", {"rate": 0.3}, (2, 3)),
+    ("Masking", {"mask_value": 0.0}, (2, 3, 4)),
+    ("SeparableConv2D", {"filters": 2, "kernel_size": 3, "depth_multiplier": 2},
+     (2, 5, 5, 3)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2}, (2, 4, 4, 3)),
+    ("Conv3D", {"filters": 2, "kernel_size": 2}, (1, 3, 4, 4, 2)),
+    ("AveragePooling1D", {"pool_size": 2, "padding": "same"}, (2, 5, 3)),
+    ("GlobalMaxPooling2D", {}, (2, 4, 5, 3)),
+    ("BatchNormalization", {"momentum": 0.8, "center": False}, (4, 3)),
+    ("ThresholdedReLU", {"theta": 0.5}, (2, 3)),
+    ("ELU", {"alpha": 0.5}, (2, 3)),
 ])
 def test_layer_test_over_built_in_layers(cls, kwargs, input_shape):
     out = layer_test(getattr(layers, cls), kwargs=kwargs, input_shape=input_shape)
     layer = getattr(layers, cls)(**kwargs)
     expected = layer.compute_output_shape(input_shape)
     assert out.shape == tuple(d if d is not None else s for d, s in zip(expected, out.shape))
+
+
+def test_layer_test_on_an_embedding_checks_the_output_dtype():
+    data = np.random.RandomState(0).randint(0, 5, size=(3, 4)).astype("int32")
+    out = layer_test(layers.Embedding, kwargs={"input_dim": 5, "output_dim": 2},
+                     input_data=data, expected_output_dtype="float32")
+    assert out.shape == (3, 4, 2)
+    with pytest.raises(AssertionError, match="outputs float32, expected int32"):
+        layer_test(layers.Embedding, kwargs={"input_dim": 5, "output_dim": 2},
+                   input_data=data)
