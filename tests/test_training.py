@@ -550,3 +550,42 @@ def test_keras_2_function_hooks_check_compile_and_create_the_slots(tmp_path):
     model.save(tmp_path / "m.h5")
     loaded = load_model(tmp_path / "m.h5")
     assert [np.shape(s) for s in loaded.optimizer.get_weights()] == [np.shape(s) for s in slots]
+
+
+def test_gan_freeze_idiom_moves_only_the_generator_in_the_combined_model():
+    import jax.numpy as jnp
+
+    from jeras.layers import Input
+    from jeras.models import Model
+    rng = np.random.RandomState(0)
+    discriminator = Sequential([Dense(4, activation="tanh", input_shape=(3,)),
+                                Dense(1, activation="sigmoid")])
+    discriminator.compile(optimizers.SGD(lr=0.1), "binary_crossentropy")
+    generator = Sequential([Dense(3, input_shape=(2,))])
+    discriminator.trainable = False
+    z = Input((2,))
+    combined = Model(z, discriminator(generator(z)))
+    combined.compile(optimizers.SGD(lr=0.1), "binary_crossentropy")
+    noise, ones = rng.rand(8, 2).astype("float32"), np.ones((8, 1), "float32")
+    g0, d0 = generator.get_weights(), discriminator.get_weights()
+
+    def loss(g_kernel, g_bias):
+        h = jnp.tanh((noise @ g_kernel + g_bias) @ d0[0] + d0[1])
+        p = jnp.clip(1 / (1 + jnp.exp(-(h @ d0[2] + d0[3]))), 1e-7, 1 - 1e-7)
+        return -jnp.mean(jnp.log(p))
+
+    grads = jax.grad(loss, argnums=(0, 1))(g0[0], g0[1])
+    combined.train_on_batch(noise, ones)
+    # The generator took one SGD step on the combined loss; the frozen discriminator stayed.
+    for new, old, grad in zip(generator.get_weights(), g0, grads):
+        np.testing.assert_allclose(new, old - 0.1 * np.asarray(grad), rtol=1e-4, atol=1e-6)
+    for new, old in zip(discriminator.get_weights(), d0):
+        np.testing.assert_array_equal(new, old)
+    # Compiled before the freeze, the discriminator still trains on its own,
+    # with 2.2.4's warning about the discrepancy.
+    g1 = generator.get_weights()
+    with pytest.warns(UserWarning, match="Discrepancy"):
+        discriminator.train_on_batch(rng.rand(8, 3).astype("float32"), ones)
+    assert all(np.any(new != old) for new, old in zip(discriminator.get_weights(), d0))
+    for new, old in zip(generator.get_weights(), g1):
+        np.testing.assert_array_equal(new, old)
