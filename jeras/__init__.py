@@ -3,6 +3,7 @@ from jeras import (
                    activations,
                    backend,
                    callbacks,
+                   config,
                    constraints,
                    initializers,
                    layers,
@@ -19,6 +20,6 @@ from jeras.engine.training import Model
 
 __version__ = "0.1.0"
 
-__all__ = ["activations", "backend", "callbacks", "constraints", "initializers", "layers",
+__all__ = ["activations", "backend", "callbacks", "config", "constraints", "initializers", "layers",
            "losses", "metrics", "models", "optimizers", "regularizers", "utils", "Model",
            "Sequential", "Input", "__version__"]

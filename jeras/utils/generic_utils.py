@@ -281,6 +281,21 @@ class Progbar:
 _SAFE_MODE: contextvars.ContextVar[bool] = contextvars.ContextVar("jeras_safe_mode", default=True)
 
 
+# Keras 3's process-wide switch (`keras.config.enable_unsafe_deserialization`).
+_UNSAFE_DESERIALIZATION = False
+
+
+def enable_unsafe_deserialization() -> None:
+    """Allows loading marshalled Python code (Lambda layers) everywhere in this process.
+
+    Keras 3's switch for trusted files, for code that cannot pass
+    `safe_mode=False` itself (a config deserialized deep inside a library or
+    a test suite). Keras 2.2.4 had no safe mode and loaded such code always.
+    """
+    global _UNSAFE_DESERIALIZATION
+    _UNSAFE_DESERIALIZATION = True
+
+
 @contextlib.contextmanager
 def safe_mode_scope(safe_mode: bool) -> Iterator[None]:
     """Within this scope, loading marshalled Python code is allowed when `safe_mode` is False."""
@@ -331,11 +346,12 @@ def load_function(data: Any, function_type: str, custom_objects: Mapping | None,
             return _GLOBAL_CUSTOM_OBJECTS[data]
         raise ValueError(f"Layer {layer_name!r}: unknown function {data!r}; pass it in "
                          "`custom_objects`")
-    if _SAFE_MODE.get():
+    if _SAFE_MODE.get() and not _UNSAFE_DESERIALIZATION:
         raise ValueError(
             f"Layer {layer_name!r} is a Lambda layer whose function is stored as marshalled "
             "Python code; loading it would run that code. Refused in safe mode: pass "
-            "`safe_mode=False` to load_model if you trust the file.")
+            "`safe_mode=False` to load_model if you trust the file (or call "
+            "`jeras.config.enable_unsafe_deserialization()`).")
     if isinstance(data, dict):
         # Keras 3 wraps the same triple as {'class_name': '__lambda__', 'config': {...}}.
         inner = data.get("config", {})
