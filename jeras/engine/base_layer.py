@@ -500,6 +500,7 @@ class Layer:
             # As a call on TensorFlow tensors in 2.2.4, an eager call lists its
             # activity penalty among the layer's losses.
             self.__dict__.setdefault("_eager_activity", []).append(penalty)
+            self.__dict__.setdefault("_eager_activity_inputs", []).append(_input_key(inputs))
         return outputs
 
     # The graph: where the layer was called on symbolic tensors.
@@ -618,16 +619,29 @@ class Layer:
         """The layer's loss terms, as Keras 2.2.4 lists them: those added with
         `add_loss`, its weight regularizers' penalties (at the current weights),
         and its activity regularizer on each of its outputs in the graph."""
-        found = self._added_losses()
+        return self._added_losses() + self._weight_losses() + self._activity_losses()
+
+    def _weight_losses(self) -> list:
+        """The weight regularizers' penalties at the current weights (2.2.4 adds them
+        without inputs)."""
         specs = self.__dict__.get("_specs", [])
-        found.extend(spec.regularizer(K._arr(v)) for spec, v in zip(specs, self.variables)
-                     if spec.regularizer is not None)
-        found.extend(self.__dict__.get("_eager_activity", []))
+        return [spec.regularizer(K._arr(v)) for spec, v in zip(specs, self.variables)
+                if spec.regularizer is not None]
+
+    def _activity_losses(self, key: Any = False) -> list:
+        """The activity regularizer's penalties of the layer's calls: all of them, or
+        those of the calls on the inputs of `key` (an `_input_key`), as 2.2.4 ties
+        them to the call's inputs."""
+        found = [p for p, k in zip(self.__dict__.get("_eager_activity", []),
+                                   self.__dict__.get("_eager_activity_inputs", []))
+                 if key is False or k == key]
         regularizer = getattr(self, "activity_regularizer", None)
         if regularizer is not None:
             from jeras.engine import symbolic
-            cache = self.__dict__.setdefault("_activity_losses", {})
+            cache = self.__dict__.setdefault("_activity_penalties", {})
             for node in self._inbound_nodes:
+                if key is not False and _input_key(node.inputs) != key:
+                    continue
                 for t in node.outputs:
                     if id(t) not in cache:
                         cache[id(t)] = symbolic.op(regularizer, (t,), {},
@@ -663,10 +677,13 @@ class Layer:
         return list(getattr(self, "_updates", []))
 
     def get_losses_for(self, inputs: Any) -> list:
-        """The losses added with these `inputs` (None: those added without inputs)."""
+        """The losses tied to these `inputs`, as Keras 2.2.4 ties them: for None, those
+        added without inputs and the weight regularizers' penalties; else those added
+        with these inputs and the activity penalties of the calls on them."""
         key = _input_key(inputs)
-        return [item for item, k in zip(self._added_losses(), getattr(self, "_loss_inputs", []))
-                if k == key]
+        found = [item for item, k in zip(self._added_losses(), getattr(self, "_loss_inputs", []))
+                 if k == key]
+        return found + (self._weight_losses() if inputs is None else self._activity_losses(key))
 
     def get_updates_for(self, inputs: Any) -> list:
         """The updates added with these `inputs` (None: those added without inputs)."""
