@@ -373,3 +373,44 @@ def test_direct_build_and_get_initial_state_as_keras_2_2_4():
     np.testing.assert_allclose(with_zeros.predict(data), plain.predict(data), rtol=1e-6)
     zeros = layer.get_initial_state(data)
     assert [z.shape for z in zeros] == [(5, 3), (5, 3)] and not np.any(np.asarray(zeros[0]))
+
+
+@pytest.mark.parametrize("kind,layer_class", [("simple", SimpleRNN), ("lstm", LSTM)])
+def test_initial_state_given_as_variables_is_read_when_the_model_runs(kind, layer_class):
+    x = Input((T, D))
+    count = 2 if kind == "lstm" else 1
+    states = [K.variable(RNG.randn(B, U)) for _ in range(count)]
+    model = Model(x, layer_class(U)(x, initial_state=states))
+    weights = model.get_weights()
+    start = [K.get_value(s) for s in states] + [np.zeros((B, U))] * (2 - count)
+    _, h, _ = np_rnn(kind, X, weights, start=start)
+    np.testing.assert_allclose(model.predict(X), h, rtol=1e-4, atol=1e-5)
+    # The variable is read at run time, not frozen into the graph.
+    K.set_value(states[0], np.zeros((B, U)))
+    _, h, _ = np_rnn(kind, X, weights, start=[np.zeros((B, U))] + start[1:])
+    np.testing.assert_allclose(model.predict(X), h, rtol=1e-4, atol=1e-5)
+    model.compile("sgd", "mse")
+    # A batch shorter than the batch size is padded; the padding starts from zeros.
+    model.fit(X, np.zeros((B, U)), batch_size=8, verbose=0)
+
+
+def test_dropout_marks_outputs_as_depending_on_the_learning_phase():
+    x = Input((T, D))
+    assert all(t._uses_learning_phase for t in LSTM(U, dropout=0.5, return_state=True)(x))
+    assert not LSTM(U, dropout=0.5)(x, training=True)._uses_learning_phase
+    assert not LSTM(U)(x)._uses_learning_phase
+
+
+def test_losses_are_tied_to_inputs_as_in_keras_2():
+    from jeras.regularizers import l1
+
+    layer = SimpleRNN(U, kernel_regularizer=l1(0.5), activity_regularizer=l1(0.25))
+    x = K.variable(X)
+    out = layer(x)
+    kernel = layer.get_weights()[0]
+    (weight_penalty,) = layer.get_losses_for(None)
+    np.testing.assert_allclose(K.eval(weight_penalty), 0.5 * np.abs(kernel).sum(), rtol=1e-5)
+    (activity,) = layer.get_losses_for(x)
+    np.testing.assert_allclose(K.eval(activity), 0.25 * np.abs(np.asarray(out)).sum(),
+                               rtol=1e-5)
+    assert layer.get_losses_for(K.variable(X)) == []

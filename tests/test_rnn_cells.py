@@ -229,3 +229,29 @@ def test_bidirectional_and_config_round_trip():
             "unroll"} <= set(config)
     with pytest.raises(ValueError, match="state_size"):
         RNN(Dense(2))
+
+
+def test_initial_state_of_a_graph_tensor_and_cell_losses_by_input():
+    class PlusOne(Layer):
+        state_size = 4
+
+        def call(self, inputs, states):
+            return inputs + 1, [states[0] + 1]
+
+    x = Input((None, 2))
+    layer = RNN(PlusOne())
+    model = Model(x, layer(x))
+    (zeros,) = layer.get_initial_state(x)
+    assert K.int_shape(zeros) == (None, 4)
+    np.testing.assert_array_equal(K.function([x], [zeros])([X[:, :, :2]])[0], np.zeros((B, 4)))
+    # The output is the last step's input plus one (the state does not feed it).
+    np.testing.assert_allclose(model.predict(X[:, :, :2]), X[:, -1, :2] + 1, rtol=1e-6)
+
+    cells = [SimpleRNNCell(2), SimpleRNNCell(2)]
+    stacked = RNN(cells)
+    y = Input((None, 3))
+    penalty = K.sum(y)
+    cells[1].add_loss(penalty, inputs=y)
+    cells[0].add_loss(K.constant(1.0))
+    assert stacked.get_losses_for(y) == [penalty]
+    assert [float(K.eval(v)) for v in stacked.get_losses_for(None)] == [1.0]

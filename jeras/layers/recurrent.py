@@ -46,6 +46,39 @@ def _sequence_part(value: Any) -> Any:
     return value[0] if isinstance(value, list) else value
 
 
+def _given_state(sequence: Any, state: Any) -> jax.Array:
+    state = jnp.asarray(K._arr(state))
+    missing = sequence.shape[0] - state.shape[0]
+    if state.ndim and missing > 0:
+        # `fit` and `predict` pad a short last batch to the batch size: the padding
+        # rows start from zeros (their outputs are dropped).
+        state = jnp.pad(state, [(0, missing)] + [(0, 0)] * (state.ndim - 1))
+    return state
+
+
+def graph_states(sequence: Any, states: Sequence) -> list:
+    """The initial states of a call on `sequence`, as graph tensors when it is one.
+
+    Keras 2 accepts states that are not graph tensors (a `K.variable`, an
+    array): they are constants of the graph. Here such a state becomes a node,
+    fed by the sequence, that reads the variable's value when the model runs,
+    so the layer is still called on graph tensors only.
+
+    # Arguments
+        sequence: the sequence the layer is called on.
+        states: the initial states given.
+
+    # Returns
+        The states, those not graph tensors replaced by graph tensors.
+    """
+    if not K._is_symbolic(sequence):
+        return list(states)
+    from jeras.engine import symbolic
+    return [s if K._is_symbolic(s) else
+            symbolic.op(_given_state, (sequence, s), {}, name="initial_state")
+            for s in states]
+
+
 class Recurrent(Layer):
     """What every recurrent layer shares: `stateful`, carrying its final states
     from one batch to the next.
@@ -146,6 +179,19 @@ class Recurrent(Layer):
 
     def call(self, params, inputs, *, training=False, rng=None, mask=None):
         return self._run(params, inputs, training, rng, mask, None)[0]
+
+    def __call__(self, inputs: Any, initial_state: Any = None, **kwargs: Any) -> Any:
+        """Calls the layer; `initial_state` (one tensor per state) joins the inputs,
+        as in Keras 2, and may hold variables or arrays (see `graph_states`)."""
+        if initial_state is not None:
+            states = initial_state if isinstance(initial_state, (list, tuple)) else [initial_state]
+            sequence = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+            initial_state = graph_states(sequence, states)
+        return super().__call__(inputs, initial_state=initial_state, **kwargs)
+
+    def _depends_on_phase(self) -> bool:
+        # Dropout is configured per instance, so the class cannot tell.
+        return bool(self.uses_rng) or super()._depends_on_phase()
 
     def apply(self, values: Sequence[jax.Array], inputs: Any, *, training: bool = False,
               rng: jax.Array | None = None, mask: Any = None,

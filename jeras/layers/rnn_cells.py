@@ -25,13 +25,14 @@ from jax import lax
 
 from jeras import activations, constraints, initializers, regularizers
 from jeras import backend as K
-from jeras.engine.base_layer import Layer, LayerVariable, Shape, WeightSpec
+from jeras.engine.base_layer import Layer, LayerVariable, Shape, WeightSpec, _input_key
 from jeras.layers.convolutional import positive_int
 from jeras.layers.recurrent import (
     Recurrent,
     _check_dropout,
     _check_implementation,
     forget_bias_one,
+    graph_states,
     sequence_input_shape,
 )
 from jeras.utils.generic_utils import has_arg
@@ -372,7 +373,7 @@ class RNN(Recurrent):
                              "as keyword arguments or as extra inputs, not both")
         full = [inputs]
         if initial_state is not None:
-            full += _as_list(initial_state)
+            full += graph_states(inputs, _as_list(initial_state))
         if constants is not None:
             constants = _as_list(constants)
             self._num_constants = len(constants)
@@ -381,7 +382,17 @@ class RNN(Recurrent):
 
     def get_initial_state(self, inputs: Any) -> list[jax.Array]:
         """The states a sequence starts from: zeros `(batch, size)` for each state, or
-        what the cell's own `get_initial_state` gives."""
+        what the cell's own `get_initial_state` gives (graph tensors for a graph tensor).
+
+        # Arguments
+            inputs: a sequence batch (an array or a graph tensor).
+
+        # Returns
+            A list of one tensor per state.
+        """
+        if K._is_symbolic(inputs):
+            from jeras.engine import symbolic
+            return symbolic.op(self.get_initial_state, (inputs,), {}, name="initial_state")
         x = _array(inputs)
         dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.dtype(K.floatx())
         maker = getattr(self.cell, "get_initial_state", None)
@@ -515,6 +526,17 @@ class RNN(Recurrent):
         if self.return_state:
             return [result] + final, final
         return result, final
+
+    def get_losses_for(self, inputs: Any) -> list:
+        """The losses tied to `inputs` (see `Layer.get_losses_for`), first those the
+        cell (or a cell of the stack) added with them, as 2.2.4's RNN lists its cell's."""
+        key = _input_key(inputs)
+        cells = {id(c): c for c in [self.cell] + _weight_layers(self.cell)
+                 if isinstance(c, Layer)}
+        found = [item for cell in cells.values()
+                 for item, k in zip(cell._added_losses(), cell.__dict__.get("_loss_inputs", []))
+                 if k == key]
+        return found + super().get_losses_for(inputs)
 
     # Serialization.
 
