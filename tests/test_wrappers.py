@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from jeras import backend as K
 from jeras.layers import (
     GRU,
     LSTM,
@@ -119,7 +120,8 @@ def test_time_distributed_dense_and_batchnorm():
     kernel, bias = built(layer)
     out, _ = layer.apply(layer._values, X, training=False, mask=MASK)
     np.testing.assert_allclose(out, np.tanh(X @ kernel + bias), rtol=1e-4, atol=1e-5)
-    assert layer.output_shape == (None, 5, 2) and layer.compute_mask(X, MASK) is MASK
+    assert layer.output_shape == (None, 5, 2)
+    np.testing.assert_array_equal(layer.compute_mask(X, MASK), MASK)
     assert [w.name for w in layer.weights][0] == f"{layer.name}/kernel:0"
     norm = TimeDistributed(BatchNormalization(momentum=0.0))
     norm.ensure_built((None, 5, 4))
@@ -174,3 +176,147 @@ def test_same_weights_give_tf_keras_outputs():
     x = rng.randn(4, 7, 3).astype("float32")
     np.testing.assert_allclose(ours.predict(x), theirs.predict(x, verbose=0), rtol=1e-4,
                                atol=1e-5)
+
+
+def test_time_distributed_model_keeps_weights_in_the_wrapped_model():
+    from jeras.layers import Input
+    from jeras.models import Model
+
+    inner = Sequential([Dense(3, input_shape=(4,))])
+    model = Sequential([TimeDistributed(inner, input_shape=(5, 4))])
+    model.compile("sgd", "mse")
+    model.fit(X, RNG.randn(3, 5, 3), epochs=2, verbose=0)
+    # The trained values are the wrapped model's own: reading them there gives
+    # the wrapper's outputs.
+    kernel, bias = inner.get_weights()
+    np.testing.assert_array_equal(model.get_weights()[0], kernel)
+    np.testing.assert_allclose(model.predict(X), X @ kernel + bias, rtol=1e-4, atol=1e-5)
+    x = Input((5, 4))
+    functional = Model(x, TimeDistributed(inner)(x))
+    np.testing.assert_allclose(functional.predict(X), X @ kernel + bias, rtol=1e-4, atol=1e-5)
+    td = model.layers[0]
+    td.set_weights([np.ones((4, 3)), np.zeros(3)])
+    np.testing.assert_array_equal(inner.get_weights()[0], np.ones((4, 3)))
+
+
+def test_time_distributed_masks_and_inner_batchnorm_updates():
+    from jeras.layers import Embedding, Input, Masking
+
+    x = Input((None, 4))
+    masking = TimeDistributed(Masking(0.0))
+    y = masking(x)
+    data = X.copy()
+    data[0, 2:] = 0.0
+    data[2, :1] = 0.0
+    mask_fn = K.function([x], [masking.compute_mask(x)])
+    np.testing.assert_array_equal(mask_fn([data])[0], np.any(data != 0, axis=-1))
+    dense = TimeDistributed(Dense(2))
+    dense(y)
+    # A wrapped layer that gives no mask of its own passes the input's on.
+    reduced = K.function([x], [dense.compute_mask(y, masking.compute_mask(x))])
+    np.testing.assert_array_equal(reduced([data])[0], np.any(data != 0, axis=-1))
+    ids = np.array([[[1, 2, 0], [0, 0, 0]], [[3, 0, 0], [4, 1, 2]]])
+    tokens = Input((2, 3), dtype="int32")
+    embed = TimeDistributed(Embedding(5, 2, mask_zero=True))
+    rnn = TimeDistributed(SimpleRNN(2))
+    rnn(embed(tokens))
+    token_mask = embed.compute_mask(tokens)
+    masks = K.function([tokens], [token_mask, rnn.compute_mask(embed.output, token_mask)])
+    got = masks([ids])
+    np.testing.assert_array_equal(got[0], ids > 0)
+    np.testing.assert_array_equal(got[1], np.any(ids > 0, axis=-1))
+
+    x = Input((5, 4))
+    norm = TimeDistributed(BatchNormalization(momentum=0.75))
+    norm(x)
+    assert [v for v, _ in norm.updates] == [norm.layer.moving_mean, norm.layer.moving_variance]
+    moved = K.function([x], [new for _, new in norm.updates])([X])
+    # The moving statistics move towards those of every step of every sample.
+    np.testing.assert_allclose(moved[0], 0.25 * X.reshape(-1, 4).mean(0), rtol=1e-4, atol=1e-6)
+    norm.trainable = False
+    assert norm.updates == [] and norm.trainable_weights == []
+    assert not norm.layer.trainable
+
+
+def test_wrapper_losses_are_tied_to_their_inputs():
+    from jeras.layers import Input
+    from jeras.regularizers import l1
+
+    td = TimeDistributed(Dense(2, kernel_regularizer=l1(0.5)))
+    td(Input((5, 4)))
+    (penalty,) = td.get_losses_for(None)
+    np.testing.assert_allclose(K.eval(penalty), 0.5 * np.abs(td.get_weights()[0]).sum(),
+                               rtol=1e-5)
+    x = Input((5, 4))
+    bi = Bidirectional(SimpleRNN(3, bias_regularizer=l1(1.0)))
+    bi(x)
+    bi.set_weights([np.full(w.shape, 0.5) for w in bi.get_weights()])
+    assert [float(K.eval(p)) for p in bi.get_losses_for(None)] == [1.5, 1.5]
+    bi.forward_layer.add_loss(K.constant(2.0), inputs=x)
+    bi.backward_layer.add_loss(K.constant(3.0))
+    assert [float(K.eval(p)) for p in bi.get_losses_for(x)] == [2.0]
+    assert len(bi.get_losses_for(None)) == 3 and len(bi.losses) == 4
+
+
+def test_bidirectional_initial_state_splits_between_directions():
+    from jeras.layers import Input
+    from jeras.models import Model
+
+    x = Input((5, 4))
+    h_fwd, h_bwd = Input((3,)), Input((3,))
+    layer = Bidirectional(SimpleRNN(3), merge_mode=None)
+    model = Model([x, h_fwd, h_bwd], layer(x, initial_state=[h_fwd, h_bwd]))
+    w = [RNG.randn(*v.shape) * 0.6 for v in model.get_weights()]
+    model.set_weights(w)
+    s_fwd, s_bwd = RNG.randn(3, 3), RNG.randn(3, 3)
+    keep = np.ones_like(MASK)
+    _, fwd = np_simple_rnn(X, *w[:3], keep, False, s_fwd)
+    _, bwd = np_simple_rnn(X, *w[3:], keep, True, s_bwd)
+    out = model.predict([X, s_fwd, s_bwd])
+    np.testing.assert_allclose(out[0], fwd, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out[1], bwd, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match=r"bidirectional.*initial_state.*even"):
+        Bidirectional(SimpleRNN(3))(x, initial_state=h_fwd)
+
+
+def test_bidirectional_passes_constants_to_both_cells():
+    from jeras.layers import RNN, Input, Layer
+    from jeras.models import Model
+    from jeras.utils import CustomObjectScope
+
+    class ShiftedCell(Layer):
+        """h = x @ W + h_prev + c: a cell reading a constant."""
+
+        state_size = 2
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight("kernel", (input_shape[0][-1], 2))
+
+        def call(self, inputs, states, constants):
+            output = K.dot(inputs, self.kernel) + states[0] + constants[0]
+            return output, [output]
+
+    x, c = Input((5, 4)), Input((2,))
+    # The backward copy is made from the config, as in Keras 2.2.4: the cell's
+    # class must be known by name.
+    with CustomObjectScope({"ShiftedCell": ShiftedCell}):
+        layer = Bidirectional(RNN(ShiftedCell()), merge_mode="concat")
+    model = Model([x, c], layer(x, constants=c))
+    w_fwd, w_bwd = model.get_weights()
+    const = RNG.randn(3, 2)
+    # The state is the sum over the steps read, whichever the order.
+    expected = np.concatenate([X.sum(1) @ w_fwd + 5 * const, X.sum(1) @ w_bwd + 5 * const], -1)
+    np.testing.assert_allclose(model.predict([X, const]), expected, rtol=1e-4, atol=1e-4)
+    assert layer.get_config()["num_constants"] == 1
+
+
+def test_wrappers_mark_outputs_that_depend_on_the_learning_phase():
+    from jeras.layers import Input
+
+    x = Input((5, 4))
+    free = Bidirectional(LSTM(3, dropout=0.5, return_state=True))(x)
+    assert all(t._uses_learning_phase for t in free)
+    fixed = Bidirectional(LSTM(3, dropout=0.5))(x, training=True)
+    assert not fixed._uses_learning_phase
+    assert TimeDistributed(Dropout(0.5))(x)._uses_learning_phase
+    assert not TimeDistributed(Dense(2))(x)._uses_learning_phase

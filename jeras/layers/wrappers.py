@@ -1,8 +1,11 @@
 """Layer wrappers: TimeDistributed and Bidirectional.
 
-A wrapper owns the weights of the layers it wraps: its weight list is theirs,
-in order (Bidirectional: forward then backward), so the model's train state,
-`get_weights` and HDF5 files see one flat list as in Keras 2.2.4.
+A wrapper answers for the weights of the layers it wraps: its weight list is
+theirs, in order (Bidirectional: forward then backward), so the model's train
+state, `get_weights` and HDF5 files see one flat list as in Keras 2.2.4. The
+values stay in the inner layers (the wrapper reads and writes them there), so
+`wrapper.layer.get_weights()` and `wrapper.layer.kernel` always agree with the
+wrapper's. Losses and updates are the inner layers' too, as 2.2.4 lists them.
 """
 from __future__ import annotations
 
@@ -11,15 +14,58 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from jeras.engine.base_layer import Layer, Shape, WeightSpec
+from jeras import backend as K
+from jeras.engine.base_layer import Layer, LayerVariable, Shape, WeightSpec, _input_key
+from jeras.layers.recurrent import graph_states
+from jeras.utils.generic_utils import object_list_uid
 
 __all__ = ["Bidirectional", "TimeDistributed", "Wrapper"]
+
+
+def _as_list(x: Any) -> list:
+    return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
 def _layer_from(config: dict, custom_objects: dict | None = None) -> Layer:
     from jeras import layers as layers_module
     return layers_module.deserialize(config, custom_objects)
+
+
+class _WrappedSpec(WeightSpec):
+    """The wrapper's spec of one inner weight: the inner facts under the wrapper's name.
+
+    Trainable while the inner weight and the inner layer are, read at each
+    access, so freezing the inner layer after the wrapper is built freezes it
+    here too (Keras 2.2.4's wrappers read the inner layer's `trainable_weights`).
+    """
+
+    def __init__(self, prefix: str, layer: Layer, index: int):
+        spec = layer.weight_specs[index]
+        self._layer, self._index = layer, index
+        self.name = prefix + spec.name
+        self.shape = tuple(spec.shape)
+        self.regularizer = spec.regularizer
+        self.constraint = spec.constraint
+        self.state = spec.state
+
+    @property
+    def trainable(self) -> bool:  # type: ignore[override]
+        return bool(self._layer.trainable and self._layer.weight_specs[self._index].trainable)
+
+
+class _WrapperVariable(LayerVariable):
+    """A wrapper's weight variable: assigning it writes the inner layer's value."""
+
+    def _write(self, value: np.ndarray) -> None:
+        values = self._layer._values
+        old = values[self._index]
+        if tuple(np.shape(value)) != tuple(old.shape):
+            raise ValueError(f"Variable {self.name}: cannot assign a value of shape "
+                             f"{tuple(np.shape(value))} to a variable of shape {tuple(old.shape)}")
+        values[self._index] = jnp.asarray(value, dtype=old.dtype)
+        self._layer._values = values
 
 
 class Wrapper(Layer):
@@ -36,17 +82,131 @@ class Wrapper(Layer):
         if not isinstance(layer, Layer):
             raise TypeError(f"{type(self).__name__}: `layer` must be a Layer instance, got "
                             f"{layer!r}")
+        # As in 2.2.4 the wrapper's `trainable` is the inner layer's; an explicit
+        # `trainable=` sets it, the default leaves a frozen inner layer frozen.
+        trainable = kwargs.pop("trainable", None)
         super().__init__(**kwargs)
         self.layer = layer
+        if trainable is not None:
+            self.trainable = trainable
+        # The inner layer's input for each input of the wrapper (2.2.4's `_input_map`).
+        self._input_map: dict[str, Any] = {}
 
-    def _adopt(self, inner: Sequence[Layer], prefixes: Sequence[str]) -> None:
+    def _inner_layers(self) -> list[Layer]:
+        """The layers whose weights are the wrapper's, in weight order."""
+        layer = self.__dict__.get("layer")
+        return [] if layer is None else [layer]
+
+    @property
+    def trainable(self) -> bool:
+        inner = self._inner_layers()
+        return bool(inner[0].trainable) if inner else self.__dict__.get("_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self.__dict__["_trainable"] = bool(value)
+        for layer in self._inner_layers():
+            layer.trainable = bool(value)
+
+    @property
+    def _values(self) -> list:
+        return [v for layer in self._inner_layers() for v in layer._values]
+
+    @_values.setter
+    def _values(self, values: Sequence) -> None:
+        values = list(values)
+        for layer in self._inner_layers():
+            k = len(layer.weight_specs)
+            layer._values = values[:k]
+            values = values[k:]
+
+    @property
+    def variables(self) -> list[LayerVariable]:
+        made = self.__dict__.setdefault("_variable_objects", [])
+        while len(made) < len(self._specs):
+            made.append(_WrapperVariable(self, len(made)))
+        del made[len(self._specs):]
+        return list(made)
+
+    def _reset_state_values(self) -> None:
+        for layer in self._inner_layers():
+            layer._reset_state_values()
+
+    def _adopt(self, prefixes: Sequence[str]) -> None:
         """Takes the built inner layers' weights as this layer's, in order."""
-        for layer, prefix in zip(inner, prefixes):
-            for spec, value in zip(layer._specs, layer._values):
-                self._specs.append(WeightSpec(prefix + spec.name, spec.shape,
-                                              spec.trainable and layer.trainable,
-                                              spec.regularizer, spec.constraint, spec.state))
-                self._values.append(value)
+        self._specs = [_WrappedSpec(prefix, layer, i)
+                       for layer, prefix in zip(self._inner_layers(), prefixes)
+                       for i in range(len(layer.weight_specs))]
+
+    @property
+    def activity_regularizer(self) -> Any:
+        """The inner layer's activity regularizer, applied to the wrapper's output."""
+        inner = self._inner_layers()
+        return getattr(inner[0], "activity_regularizer", None) if inner else None
+
+    def _depends_on_phase(self) -> bool:
+        return any(layer._depends_on_phase() for layer in self._inner_layers())
+
+    # Losses and updates: the wrapper's own and its inner layers', as 2.2.4 lists them.
+
+    def _added_losses(self) -> list:
+        found = list(self.__dict__.get("_losses", []))
+        for layer in self._inner_layers():
+            found.extend(layer._added_losses())
+        return found
+
+    def _own_losses_for(self, inputs: Any) -> list:
+        """The wrapper's own `add_loss` terms for `inputs`, with its weight penalties
+        (for None) or its activity penalties on calls on `inputs`."""
+        key = _input_key(inputs)
+        found = [item for item, k in zip(self.__dict__.get("_losses", []),
+                                         self.__dict__.get("_loss_inputs", [])) if k == key]
+        return found + (self._weight_losses() if inputs is None
+                        else self._activity_losses(key))
+
+    def get_losses_for(self, inputs: Any) -> list:
+        """The losses tied to `inputs`: the wrapper's, and for None (weight penalties
+        and losses added without inputs) the inner layers' added ones as well."""
+        found = self._own_losses_for(inputs)
+        return found + (self._inner_added_losses_for(None) if inputs is None else [])
+
+    def _inner_added_losses_for(self, inputs: Any) -> list:
+        """The terms the inner layers' `add_loss` tied to `inputs`."""
+        key = _input_key(inputs)
+        return [item for layer in self._inner_layers()
+                for item, k in zip(layer._added_losses(), layer.__dict__.get("_loss_inputs", []))
+                if k == key]
+
+    @property
+    def updates(self) -> list:
+        """The inner layers' updates (those `add_update` added and, for a layer that
+        updates state when it runs, such as `BatchNormalization`, one set per call of
+        the wrapper), then the wrapper's own; none while frozen."""
+        found: list = []
+        for layer in self._inner_layers():
+            found.extend(layer.updates)
+        for node in self._inbound_nodes:
+            found.extend(self._node_updates(node))
+        return found + super().updates
+
+    def _node_updates(self, node: Any) -> list:
+        """The inner layer's state updates for one call of the wrapper (none by default)."""
+        del node
+        return []
+
+    def get_updates_for(self, inputs: Any) -> list:
+        """The updates tied to `inputs` (None: those added without inputs), the inner
+        layers' first (their inputs are the wrapper's, or `_input_map`'s for them)."""
+        inner_inputs = inputs
+        if inputs is not None:
+            inner_inputs = self._input_map.get(object_list_uid(inputs), inputs)
+        found: list = []
+        for layer in self._inner_layers():
+            found.extend(layer.get_updates_for(inner_inputs))
+        key = _input_key(inputs)
+        return found + [item for item, k in zip(self.__dict__.get("_updates", []),
+                                                self.__dict__.get("_update_inputs", []))
+                        if k == key]
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -65,12 +225,15 @@ class TimeDistributed(Wrapper):
     """Applies a layer to every time step (axis 1) of its input, with the same weights.
 
     The wrapped layer sees `(batch * timesteps, ...)`; its weights are this
-    layer's. An input mask is passed on unchanged; the wrapped layer gets
-    none. In training, a wrapped `BatchNormalization` counts each time step
-    of the real rows of the batch as a sample.
+    layer's. An input mask `(batch, timesteps, ...)` reaches a wrapped layer
+    that takes one as `(batch * timesteps, ...)`; the output mask is the
+    wrapped layer's, with the time axis restored, or (when it gives none) the
+    input mask reduced to `(batch, timesteps)`, as in Keras 2.2.4. In
+    training, a wrapped `BatchNormalization` counts each time step of the real
+    rows of the batch as a sample.
 
     # Arguments
-        layer: the `Layer` to apply at each step.
+        layer: the `Layer` (or model) to apply at each step.
 
     # Input shape
         `(batch, timesteps, ...)`, of rank at least 3.
@@ -97,22 +260,86 @@ class TimeDistributed(Wrapper):
 
     def build(self, input_shape: Shape) -> None:
         self.layer.ensure_built(self._inner_shape(input_shape))
-        self._adopt([self.layer], [""])
+        self._adopt([""])
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         inner = self.layer.compute_output_shape(self._inner_shape(input_shape))
         return (input_shape[0], input_shape[1]) + tuple(inner[1:])
+
+    def __call__(self, inputs: Any, **kwargs: Any) -> Any:
+        outputs = super().__call__(inputs, **kwargs)
+        if K._is_symbolic(inputs):
+            # What the wrapped layer sees of this input, as a graph tensor (2.2.4's
+            # `_input_map`): its updates and masks are computed from it.
+            uid = object_list_uid(inputs)
+            if uid not in self._input_map:
+                from jeras.engine import symbolic
+                self._input_map[uid] = symbolic.op(_merge_time, (inputs,), {},
+                                                   name=f"{self.name}_inner_input")
+        return outputs
 
     def apply(self, values: Sequence[jax.Array], inputs: Any, *, training: bool = False,
               rng: jax.Array | None = None, mask: Any = None,
               sample_mask: jax.Array | None = None) -> tuple[Any, list]:
         """Runs the wrapped layer on `(batch * timesteps, ...)` and restores the time axis."""
         batch, steps = inputs.shape[0], inputs.shape[1]
-        flat = inputs.reshape((batch * steps,) + inputs.shape[2:])
         rows = None if sample_mask is None else jnp.repeat(sample_mask, steps)
-        outputs, new_values = self.layer.apply(values, flat, training=training, rng=rng,
-                                               sample_mask=rows)
+        inner_mask = None if mask is None else _merge_time(mask)
+        outputs, new_values = self.layer.apply(values, _merge_time(inputs), training=training,
+                                               rng=rng, mask=inner_mask, sample_mask=rows)
         return outputs.reshape((batch, steps) + outputs.shape[1:]), new_values
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The output mask (see the class doc); a graph tensor for graph tensors."""
+        if K._is_symbolic(inputs) or K._is_symbolic(mask):
+            from jeras.engine import symbolic
+            return symbolic.op(self._output_mask, (inputs, mask), {},
+                               name=f"{self.name}_mask")
+        return self._output_mask(inputs, mask)
+
+    def _output_mask(self, inputs: Any, mask: Any) -> Any:
+        inputs = K._arr(inputs)
+        inner_mask = None if mask is None else _merge_time(mask)
+        output_mask = self.layer.compute_mask(_merge_time(inputs), inner_mask)
+        if output_mask is None:
+            if mask is None:
+                return None
+            # The wrapped layer consumes the mask of each step's features: a step is
+            # kept where any of them is.
+            if mask.ndim > 2:
+                mask = jnp.any(mask.reshape(mask.shape[:2] + (-1,)), axis=-1)
+            return mask
+        return output_mask.reshape(inputs.shape[:2] + output_mask.shape[1:])
+
+    def _node_updates(self, node: Any) -> list:
+        """The wrapped layer's state updates for one call of the wrapper, computed from
+        the inner input that call gives it (a wrapped `BatchNormalization`'s moving
+        statistics)."""
+        inner = getattr(self.layer, "_node_updates", None)
+        if inner is None or not node.inputs:
+            return []
+        calls = self.__dict__.setdefault("_inner_calls", {})
+        if id(node) not in calls:
+            x = node.inputs[0]
+            seen = self._input_map.get(object_list_uid(x))
+            if seen is None:
+                from jeras.engine import symbolic
+                seen = symbolic.op(_merge_time, (x,), {}, name=f"{self.name}_inner_input")
+            calls[id(node)] = _InnerCall([seen], dict(node.call_kwargs))
+        return inner(calls[id(node)])
+
+
+class _InnerCall:
+    """A wrapped layer's view of one call of its wrapper: its input and call arguments."""
+
+    def __init__(self, inputs: list, call_kwargs: dict):
+        self.inputs = inputs
+        self.call_kwargs = call_kwargs
+
+
+def _merge_time(x: Any) -> Any:
+    """`(batch, timesteps, ...)` as `(batch * timesteps, ...)`."""
+    return x.reshape((x.shape[0] * x.shape[1],) + tuple(x.shape[2:]))
 
 
 class Bidirectional(Wrapper):
@@ -145,6 +372,7 @@ class Bidirectional(Wrapper):
     merge_modes = ("sum", "mul", "concat", "ave", None)
 
     def __init__(self, layer: Layer, merge_mode: str | None = "concat", **kwargs: Any):
+        trainable = kwargs.pop("trainable", None)
         super().__init__(layer, **kwargs)
         if merge_mode not in self.merge_modes:
             raise ValueError(f"Bidirectional: `merge_mode` must be one of "
@@ -159,19 +387,83 @@ class Bidirectional(Wrapper):
         self.forward_layer = cls.from_config({**config, "name": "forward_" + layer.name})
         self.backward_layer = cls.from_config({**config, "name": "backward_" + layer.name,
                                                "go_backwards": not config["go_backwards"]})
+        self.trainable = layer.trainable if trainable is None else trainable
         self.return_sequences = bool(config.get("return_sequences", False))
         self.return_state = bool(config.get("return_state", False))
         self.stateful = bool(config.get("stateful", False))
         self.uses_rng = layer.uses_rng
+        self._num_constants: int | None = None
 
-    def build(self, input_shape: Shape) -> None:
-        for layer in (self.forward_layer, self.backward_layer):
-            layer.ensure_built(input_shape)
-        self._adopt([self.forward_layer, self.backward_layer],
-                    [self.forward_layer.name + "/", self.backward_layer.name + "/"])
+    def _inner_layers(self) -> list[Layer]:
+        found = [self.__dict__.get("forward_layer"), self.__dict__.get("backward_layer")]
+        return [layer for layer in found if layer is not None]
 
-    def compute_output_shape(self, input_shape: Shape) -> Any:
-        shape = self.forward_layer.compute_output_shape(input_shape)
+    def _set_num_constants(self, count: int | None) -> None:
+        self._num_constants = count
+        for layer in self._inner_layers():
+            layer._num_constants = count
+
+    def __call__(self, inputs: Any, initial_state: Any = None, constants: Any = None,
+                 **kwargs: Any) -> Any:
+        """Calls the layer; `initial_state` (the forward layer's states, then the backward
+        layer's) and `constants` (handed to both) join the inputs, as in Keras 2.2.4.
+
+        # Arguments
+            inputs: the sequence, or the list `[sequence] + initial states + constants`
+                (as a loaded model calls the layer).
+            initial_state: a list of tensors, the forward states then the backward ones.
+            constants: a tensor or list of tensors for the wrapped RNN's cell.
+
+        # Raises
+            ValueError: for an `initial_state` that is not a list of states of both
+                directions (an odd count), or inputs given both ways.
+        """
+        if isinstance(inputs, (list, tuple)):
+            if initial_state is not None or constants is not None:
+                raise ValueError(f"Bidirectional {self.name!r}: give `initial_state` and "
+                                 "`constants` either as keyword arguments or as extra "
+                                 "inputs, not both")
+            inputs, states, constants = self._split(list(inputs))
+            states = list(states[0]) + list(states[1])
+        else:
+            states = [] if initial_state is None else _as_list(initial_state)
+            constants = None if constants is None else _as_list(constants)
+            if constants is not None:
+                self._set_num_constants(len(constants))
+        if len(states) % 2:
+            raise ValueError(f"Bidirectional {self.name!r}: `initial_state` must be a list "
+                             "holding the states of the forward layer, then those of the "
+                             f"backward layer (an even count); got {initial_state!r}")
+        full = [inputs] + graph_states(inputs, states) + list(constants or [])
+        return super().__call__(full if len(full) > 1 else inputs, **kwargs)
+
+    def _split(self, items: list) -> tuple[Any, tuple[list, list], list]:
+        """`[x] + forward states + backward states + constants` (tensors or shapes) as
+        `(x, (forward states, backward states), constants)`."""
+        k = self._num_constants or 0
+        constants = items[len(items) - k:] if k else []
+        states = items[1:len(items) - k]
+        half = len(states) // 2
+        return items[0], (states[:half], states[half:]), constants
+
+    def _directions(self, items: Any) -> tuple[Any, Any]:
+        """What the forward and the backward layer are called on for these inputs."""
+        if not isinstance(items, list):
+            return items, items
+        x, (forward, backward), constants = self._split(items)
+
+        def one(states: list) -> Any:
+            own = [x] + list(states) + list(constants)
+            return own if len(own) > 1 else x
+        return one(forward), one(backward)
+
+    def build(self, input_shape: Shape | list) -> None:
+        for layer, shape in zip(self._inner_layers(), self._directions(input_shape)):
+            layer.ensure_built(shape)
+        self._adopt([self.forward_layer.name + "/", self.backward_layer.name + "/"])
+
+    def compute_output_shape(self, input_shape: Shape | list) -> Any:
+        shape = self.forward_layer.compute_output_shape(self._directions(input_shape)[0])
         states: list = []
         if self.return_state:
             states = list(shape[1:]) * 2
@@ -200,11 +492,15 @@ class Bidirectional(Wrapper):
         """Runs both directions, re-reverses the backward sequence and merges."""
         n = len(self.forward_layer._specs)
         keys = (None, None) if rng is None else tuple(jax.random.split(rng))
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        forward_inputs, backward_inputs = self._directions(
+            list(inputs) if isinstance(inputs, (list, tuple)) else inputs)
         y, forward_values = self.forward_layer.apply(
-            values[:n], inputs, training=training, rng=keys[0], mask=mask,
+            values[:n], forward_inputs, training=training, rng=keys[0], mask=mask,
             sample_mask=sample_mask)
         y_rev, backward_values = self.backward_layer.apply(
-            values[n:], inputs, training=training, rng=keys[1], mask=mask,
+            values[n:], backward_inputs, training=training, rng=keys[1], mask=mask,
             sample_mask=sample_mask)
         states: list = []
         if self.return_state:
@@ -229,6 +525,8 @@ class Bidirectional(Wrapper):
         self._reset_state_values()
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
         output_mask = mask if self.return_sequences else None
         masks = [output_mask, output_mask] if self.merge_mode is None else [output_mask]
         if self.return_state:
@@ -236,7 +534,29 @@ class Bidirectional(Wrapper):
             return masks + [None] * (2 * state_count)
         return masks if self.merge_mode is None else output_mask
 
+    # Losses and updates: the wrapper's own, then both directions' (2.2.4's order).
+
+    def get_losses_for(self, inputs: Any) -> list:
+        return self._own_losses_for(inputs) + self._inner_added_losses_for(inputs)
+
     def get_config(self) -> dict:
         config = super().get_config()
         config["merge_mode"] = self.merge_mode
+        if self._num_constants is not None:
+            config["num_constants"] = self._num_constants
         return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Bidirectional:
+        """Makes the layer from its config (the wrapped layer through `layers.deserialize`).
+
+        # Arguments
+            config: as `get_config` returns it.
+            custom_objects: user classes by name (a custom RNN cell's class).
+        """
+        config = dict(config)
+        num_constants = config.pop("num_constants", None)
+        layer = _layer_from(config.pop("layer"), custom_objects)
+        wrapper = cls(layer, **config)
+        wrapper._set_num_constants(num_constants)
+        return wrapper
