@@ -88,17 +88,17 @@ def np_depthwise(x, w, strides, padding, dilation):
     return np.concatenate(parts, axis=-1)
 
 
-def np_conv_transpose_2d(x, w, strides, padding, out_size):
-    """Scatter form: full[b, i*s + t] += x[b, i] @ w[t].T, then TF's crop of `pad_before`."""
+def np_conv_transpose_2d(x, w, strides, padding, out_size, dilation=(1, 1)):
+    """Scatter form: full[b, i*s + t*d] += x[b, i] @ w[t].T, then TF's crop of `pad_before`."""
     b, h, wd, _ = x.shape
     kh, kw, f, _ = w.shape
-    sh, sw = strides
-    full = np.zeros((b, (h - 1) * sh + kh + sh, (wd - 1) * sw + kw + sw, f))
-    for i, j in itertools.product(range(h), range(wd)):
-        full[:, i * sh:i * sh + kh, j * sw:j * sw + kw, :] += np.einsum(
-            "bc,xyfc->bxyf", x[:, i, j, :], w)
+    (sh, sw), (dh, dw) = strides, dilation
+    reach = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
+    full = np.zeros((b, (h - 1) * sh + reach[0] + sh, (wd - 1) * sw + reach[1] + sw, f))
+    for i, j, ti, tj in itertools.product(range(h), range(wd), range(kh), range(kw)):
+        full[:, i * sh + ti * dh, j * sw + tj * dw, :] += x[:, i, j, :] @ w[ti, tj].T
     offsets = []
-    for n, k, s, out in zip((h, wd), (kh, kw), strides, out_size):
+    for n, k, s, out in zip((h, wd), reach, strides, out_size):
         total = max((n - 1) * s + k - out, 0) if padding == "same" else 0
         offsets.append(total // 2)
     return full[:, offsets[0]:offsets[0] + out_size[0], offsets[1]:offsets[1] + out_size[1]]
@@ -199,6 +199,7 @@ def outputs_and_gradients(layer, x, training):
     (Conv2DTranspose(2, (3, 2), strides=(2, 3), output_padding=(1, 0),
                      data_format="channels_first"), (2, 3, 4, 5)),
     (Conv3DTranspose(2, 2, strides=(1, 2, 1), padding="same"), (1, 3, 4, 3, 2)),
+    (Conv2DTranspose(2, 3, padding="same", dilation_rate=2), (2, 5, 4, 3)),
 ])
 def test_training_patches_match_the_xla_convolution_and_its_gradients(layer, shape):
     # Training on the CPU convolves patches with a matmul; inference keeps XLA's
@@ -258,6 +259,34 @@ def test_conv2d_transpose_matches_scatter_reference(padding, strides, output_pad
     check(out, to_first(expected) if first else expected)
 
 
+@pytest.mark.parametrize("padding,strides,dilation,data_format,training", [
+    ("same", (1, 1), (2, 2), "channels_last", False), ("valid", (1, 1), (2, 3), "channels_last",
+                                                       True),
+    ("same", (1, 1), (3, 2), "channels_first", True), ("valid", (2, 2), (2, 1), "channels_last",
+                                                       False)])
+def test_dilated_conv2d_transpose_matches_scatter_reference(padding, strides, dilation,
+                                                            data_format, training):
+    # Keras 2.2.4's Conv2DTranspose takes dilation_rate: the transpose of a dilated
+    # convolution, its output size that of the dilated kernel.
+    x = RNG.randn(2, 5, 4, 3)
+    layer = Conv2DTranspose(2, (3, 2), strides=strides, padding=padding,
+                            dilation_rate=dilation, data_format=data_format)
+    first = data_format == "channels_first"
+    weights = random_weights(layer, to_first(x).shape if first else x.shape)
+    out = run(layer, to_first(x) if first else x, weights, training=training)
+    out_size = out.shape[2:] if first else out.shape[1:3]
+    reach = [(k - 1) * d + 1 for k, d in zip((3, 2), dilation)]
+    if padding == "same":
+        assert tuple(out_size) == (5 * strides[0], 4 * strides[1])
+    else:
+        assert tuple(out_size) == tuple(n * s + max(r - s, 0)
+                                        for n, s, r in zip((5, 4), strides, reach))
+    expected = np_conv_transpose_2d(x, weights[0], strides, padding, out_size,
+                                    dilation) + weights[1]
+    check(out, to_first(expected) if first else expected)
+    assert layer.get_config()["dilation_rate"] == dilation
+
+
 def test_transpose_output_sizes_follow_keras():
     # Keras 2.2.4 deconv_length: valid n*s + max(k - s, 0); same n*s;
     # with output_padding (n - 1)*s + k - 2*pad + output_padding.
@@ -289,6 +318,50 @@ def test_cropping_padding_upsampling():
     check(run(UpSampling1D(3), s), s.repeat(3, axis=1))
     assert Cropping2D(1).get_config()["cropping"] == ((1, 1), (1, 1))
     assert ZeroPadding1D(2).get_config()["padding"] == (2, 2)
+
+
+def np_bilinear_tf1(x, factors):
+    """TensorFlow 1's resize_bilinear (align_corners=False, no half-pixel centres) on
+    channels_last images: output index i reads the input at i / factor."""
+    out = x
+    for axis, f in zip((1, 2), factors):
+        n = out.shape[axis]
+        where = np.arange(n * f) / f
+        low = np.floor(where).astype(int)
+        high = np.minimum(low + 1, n - 1)
+        frac = (where - low).reshape([-1 if a == axis else 1 for a in range(out.ndim)])
+        out = np.take(out, low, axis) * (1 - frac) + np.take(out, high, axis) * frac
+    return out
+
+
+@pytest.mark.parametrize("size,data_format", [((2, 2), "channels_last"),
+                                              ((2, 3), "channels_first"),
+                                              ((3, 1), "channels_last")])
+def test_bilinear_upsampling_is_tensorflow_1s(size, data_format):
+    x = RNG.rand(2, 5, 4, 3)
+    layer = UpSampling2D(size, data_format=data_format, interpolation="bilinear")
+    first = data_format == "channels_first"
+    out = run(layer, to_first(x) if first else x)
+    expected = np_bilinear_tf1(x, size)
+    check(out, to_first(expected) if first else expected)
+    # Rows and columns that are multiples of the factor keep the input's pixels.
+    check(expected[:, ::size[0], ::size[1]], x)
+    config = layer.get_config()
+    assert config["interpolation"] == "bilinear"
+    assert UpSampling2D.from_config(config).interpolation == "bilinear"
+    assert UpSampling2D().get_config()["interpolation"] == "nearest"
+    with pytest.raises(ValueError, match="interpolation"):
+        UpSampling2D(interpolation="bicubic")
+
+
+def test_cropping_every_step_predicts_an_empty_axis():
+    # Keras 2.2.4 allows cropping all of an axis; predict then returns the empty
+    # slice, batch by batch and for the short last batch alike.
+    x = RNG.randn(5, 4, 3).astype("float32")
+    for cropping in ((2, 2), (1, 2)):
+        model = Sequential([Cropping1D(cropping, input_shape=(4, 3))])
+        out = model.predict(x, batch_size=2)
+        np.testing.assert_array_equal(out, x[:, cropping[0]:4 - cropping[1]])
 
 
 # Parameter counts and weight shapes, as Keras 2.2.4 reports them.
@@ -325,7 +398,9 @@ def test_aliases_names_and_config_round_trip():
     assert config["data_format"] == "channels_last" and "rank" not in config
     assert Conv2D.from_config(config).get_config() == config
     transposed = Conv2DTranspose(2, 3, output_padding=1, strides=2).get_config()
-    assert "dilation_rate" not in transposed and transposed["output_padding"] == (1, 1)
+    assert transposed["dilation_rate"] == (1, 1) and transposed["output_padding"] == (1, 1)
+    # Keras 2.2.4's Conv3DTranspose has no dilation_rate, in its signature or its files.
+    assert "dilation_rate" not in Conv3DTranspose(2, 3).get_config()
     depth = DepthwiseConv2D(3).get_config()
     assert "filters" not in depth and depth["depth_multiplier"] == 1
     assert DepthwiseConv2D.from_config(depth).get_config()["kernel_size"] == (3, 3)
@@ -353,8 +428,8 @@ def test_bad_arguments_raise_naming_them():
         Conv2D(2, 3, name="bad").ensure_built((None, 8, 3))
     with pytest.raises(ValueError, match="cropping"):
         Cropping2D((1, 2, 3))
-    with pytest.raises(TypeError):
-        Conv2DTranspose(2, 3, dilation_rate=2)
+    with pytest.raises(ValueError, match="dilation_rate"):
+        Conv2DTranspose(2, 3, dilation_rate=0)
 
 
 def test_digits_cnn_reaches_97_percent():

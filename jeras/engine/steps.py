@@ -310,7 +310,10 @@ def make_predict_loop(model: Any, batch_size: int) -> Callable:
         n = inputs[0].shape[0]
         outputs, final = scan_batches(step, weights, inputs, batch_size, stateful)
         last = last_rows(n, batch_size)
-        return [jnp.concatenate([o[:-1].reshape((-1,) + o.shape[2:]), o[-1][last]])
+        # The row count is spelled out: -1 cannot be inferred for an empty output
+        # (a Cropping1D that crops every step gives shape (n, 0, d)).
+        return [jnp.concatenate([o[:-1].reshape(((o.shape[0] - 1) * o.shape[1],)
+                                                + o.shape[2:]), o[-1][last]])
                 for o in outputs], final
 
     return distribution_lib.jit(run, model, "predict")

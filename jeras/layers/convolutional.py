@@ -116,10 +116,11 @@ def conv_output_length(length: int | None, kernel: int, padding: str, stride: in
 
 
 def deconv_length(length: int | None, stride: int, kernel: int, padding: str,
-                  output_padding: int | None) -> int | None:
+                  output_padding: int | None, dilation: int = 1) -> int | None:
     """The output length of a transposed convolution along one axis (Keras 2.2.4's rule)."""
     if length is None:
         return None
+    kernel = (kernel - 1) * dilation + 1
     if output_padding is None:
         if padding == "valid":
             return length * stride + max(kernel - stride, 0)
@@ -450,10 +451,10 @@ class _ConvTranspose(_Conv):
     """Abstract transposed convolution; see `Conv2DTranspose`."""
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
-                 output_padding: Any = None, data_format: str | None = None, **kwargs: Any):
-        # Keras 2.2.4's transposed convolutions take no dilation_rate.
+                 output_padding: Any = None, data_format: str | None = None,
+                 dilation_rate: Any = 1, **kwargs: Any):
         super().__init__(filters, kernel_size, strides=strides, padding=padding,
-                         data_format=data_format, dilation_rate=1, **kwargs)
+                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
         cls = type(self).__name__
         self.output_padding = None
         if output_padding is not None:
@@ -473,29 +474,33 @@ class _ConvTranspose(_Conv):
 
     def _output_space(self, input_shape: Shape) -> tuple:
         pads = self.output_padding or (None,) * self.rank
-        return tuple(deconv_length(input_shape[a], s, k, self.padding, p)
-                     for a, k, s, p in zip(_spatial_axes(self.rank, self.data_format),
-                                           self.kernel_size, self.strides, pads))
+        return tuple(deconv_length(input_shape[a], s, k, self.padding, p, d)
+                     for a, k, s, p, d in zip(_spatial_axes(self.rank, self.data_format),
+                                              self.kernel_size, self.strides, pads,
+                                              self.dilation_rate))
 
     def call(self, params, inputs, *, training=False, rng=None):
-        # The gradient of a strided convolution: dilate the input by the strides and
-        # correlate with the flipped kernel. TensorFlow's transposed convolution puts
-        # the output at offset `-pad_before` of the full result, where `pad_before` is
-        # the 'same' padding the forward convolution of the output would use.
+        # The gradient of a strided (dilated) convolution: dilate the input by the
+        # strides and correlate with the flipped (dilated) kernel. TensorFlow's
+        # transposed convolution puts the output at offset `-pad_before` of the full
+        # result, where `pad_before` is the 'same' padding the forward convolution
+        # of the output would use.
         axes = _spatial_axes(self.rank, self.data_format)
         out_space = self._output_space(inputs.shape)
         pads = []
-        for a, k, s, out in zip(axes, self.kernel_size, self.strides, out_space):
-            n = inputs.shape[a]
-            total = max((n - 1) * s + k - out, 0) if self.padding == "same" else 0
+        for a, k, s, d, out in zip(axes, self.kernel_size, self.strides, self.dilation_rate,
+                                   out_space):
+            n, reach = inputs.shape[a], (k - 1) * d + 1
+            total = max((n - 1) * s + reach - out, 0) if self.padding == "same" else 0
             before = total // 2
-            pads.append((k - 1 - before, out - (n - 1) * s - 1 + before))
+            pads.append((reach - 1 - before, out - (n - 1) * s - 1 + before))
         kernel = jnp.flip(params["kernel"], axis=tuple(range(self.rank)))
         ones = (1,) * self.rank
 
         def xla_conv(inputs: jax.Array, kernel: jax.Array) -> jax.Array:
             return lax.conv_general_dilated(
                 inputs, kernel, window_strides=ones, padding=pads, lhs_dilation=self.strides,
+                rhs_dilation=self.dilation_rate,
                 dimension_numbers=_dimension_numbers(self.rank, self.data_format, kernel="OI"))
 
         def patches(inputs: jax.Array, kernel: jax.Array) -> jax.Array:
@@ -506,7 +511,7 @@ class _ConvTranspose(_Conv):
                 config[a] = (pad[0], pad[1], s - 1)
             dilated = lax.pad(inputs, jnp.zeros((), inputs.dtype), config)
             return patch_conv(dilated, jnp.swapaxes(kernel, -1, -2), ones, [(0, 0)] * self.rank,
-                              ones, self.data_format)
+                              self.dilation_rate, self.data_format)
 
         if training and self._patches:
             outputs = lax.platform_dependent(inputs, kernel, default=xla_conv, cpu=patches)
@@ -516,7 +521,6 @@ class _ConvTranspose(_Conv):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        del config["dilation_rate"]
         config["output_padding"] = self.output_padding
         return config
 
@@ -537,6 +541,9 @@ _TRANSPOSE_DOC = """Transposed convolution ("deconvolution"): the gradient of a 
             `'same'`, `size * stride + max(kernel - stride, 0)` for `'valid'`.
         data_format: `'channels_last'` or `'channels_first'`; None means
             `K.image_data_format()`.
+        dilation_rate: int or tuple of {n} ints, the spacing of the kernel taps
+            (the transpose of a dilated convolution; each `kernel` below is then
+            the dilated size `(kernel - 1) * dilation + 1`).
         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint:
             as for `Conv{n}D`.
@@ -567,6 +574,13 @@ class Conv3DTranspose(_ConvTranspose):
     __doc__ = _TRANSPOSE_DOC.format(n=3, space="d1, d2, d3", new_space="new_d1, new_d2, new_d3")
 
     rank = 3
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        # Keras 2.2.4's Conv3DTranspose has no dilation_rate: its files carry none.
+        if all(d == 1 for d in self.dilation_rate):
+            del config["dilation_rate"]
+        return config
 
 
 class _SeparableConv(_Conv):
@@ -1024,15 +1038,36 @@ class UpSampling1D(_UpSampling):
 
 
 class UpSampling2D(_UpSampling):
-    __doc__ = _UPSAMPLING_DOC.format(n=2, forms="int or tuple of 2 ints, the factors for rows "
-                                     "and cols.", data_format=_DF_DOC, space="rows, cols",
-                                     first=" or channels-first")
+    __doc__ = _UPSAMPLING_DOC.format(
+        n=2, forms="int or tuple of 2 ints, the factors for rows and cols.",
+        data_format=_DF_DOC + """\
+        interpolation: `'nearest'` (each pixel repeated) or `'bilinear'`,
+            TensorFlow 1's `resize_bilinear` as Keras 2.2.4 calls it (no aligned
+            corners, no half-pixel centres): output pixel `i` interpolates the
+            input at `i / factor`, the last row and column repeated at the edge.
+""", space="rows, cols", first=" or channels-first")
 
     rank = 2
 
     @interfaces.legacy_upsampling2d_support
-    def __init__(self, size: Any = (2, 2), data_format: str | None = None, **kwargs: Any):
+    def __init__(self, size: Any = (2, 2), data_format: str | None = None,
+                 interpolation: str = "nearest", **kwargs: Any):
         super().__init__(size, data_format, **kwargs)
+        if interpolation not in ("nearest", "bilinear"):
+            raise ValueError(f"UpSampling2D: `interpolation` must be 'nearest' or 'bilinear', "
+                             f"got {interpolation!r}")
+        self.interpolation = interpolation
+
+    def call(self, params, inputs, *, training=False, rng=None):
+        if self.interpolation == "nearest":
+            return super().call(params, inputs, training=training, rng=rng)
+        return K.resize_images(inputs, self.size[0], self.size[1], self.data_format,
+                               "bilinear")
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["interpolation"] = self.interpolation
+        return config
 
 
 class UpSampling3D(_UpSampling):
