@@ -27,6 +27,10 @@ def np_relu(x, slope=0.0, max_value=None, threshold=0.0):
 @pytest.mark.parametrize("layer, expected", [
     (LeakyReLU(), np.where(X > 0, X, 0.3 * X)),
     (LeakyReLU(alpha=0.1), np.where(X > 0, X, 0.1 * X)),
+    # Keras 2.2.4 takes any slope: zero is a ReLU, a negative one folds negatives up.
+    (LeakyReLU(alpha=0.0), np.maximum(X, 0)),
+    (LeakyReLU(alpha=-0.5), np.where(X > 0, X, -0.5 * X)),
+    (LeakyReLU(alpha=-1.0), np.abs(X)),
     (ELU(), np.where(X > 0, X, np.expm1(np.minimum(X, 0)))),
     (ELU(alpha=0.5), np.where(X > 0, X, 0.5 * np.expm1(np.minimum(X, 0)))),
     (ThresholdedReLU(), np.where(X > 1.0, X, 0.0)),

@@ -34,8 +34,17 @@ def _number(value: Any, argument: str, layer: str, minimum: float | None = None)
 class LeakyReLU(Layer):
     """Leaky rectified linear unit: `f(x) = alpha * x` for `x < 0`, `f(x) = x` otherwise.
 
+    Computed as `max(x, alpha * x)`, TensorFlow 1's `leaky_relu` that Keras
+    2.2.4 calls, which is that function for every `alpha <= 1`.
+
     # Arguments
-        alpha: float >= 0, the slope below zero.
+        alpha: float, the slope below zero. Any number, as Keras 2.2.4 accepts:
+            a negative slope maps negative inputs to positive outputs (`-1`
+            gives `|x|`); above 1, `max` takes `alpha * x` above zero and `x`
+            below, as 2.2.4 does.
+
+    # Raises
+        TypeError: if `alpha` is not a number.
 
     # Input shape
         Any; the output has the same shape.
@@ -45,7 +54,7 @@ class LeakyReLU(Layer):
 
     def __init__(self, alpha: float = 0.3, **kwargs: Any):
         super().__init__(**kwargs)
-        self.alpha = _number(alpha, "alpha", "LeakyReLU", 0.0)
+        self.alpha = _number(alpha, "alpha", "LeakyReLU")
 
     def call(self, params, inputs, *, training=False, rng=None):
         return K.relu(inputs, alpha=self.alpha)
