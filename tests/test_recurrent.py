@@ -414,3 +414,21 @@ def test_losses_are_tied_to_inputs_as_in_keras_2():
     np.testing.assert_allclose(K.eval(activity), 0.25 * np.abs(np.asarray(out)).sum(),
                                rtol=1e-5)
     assert layer.get_losses_for(K.variable(X)) == []
+
+
+def test_cell_of_a_builtin_layer_is_a_view_owning_the_weight_penalties():
+    from jeras.regularizers import l1
+
+    layer = LSTM(U, kernel_regularizer=l1(0.5), activity_regularizer=l1(0.25))
+    x = K.variable(X)
+    layer(x)
+    cell = layer.cell
+    assert cell is layer.cell and cell.kernel is layer.kernel
+    assert cell.units == U and cell.state_size == (U, U) and SimpleRNN(2).cell.state_size == 2
+    (penalty,) = cell.losses
+    np.testing.assert_allclose(K.eval(penalty), 0.5 * np.abs(layer.get_weights()[0]).sum(),
+                               rtol=1e-5)
+    assert len(cell.get_losses_for(None)) == 1 and cell.get_losses_for(x) == []
+    assert len(layer.get_losses_for(x)) == 1
+    cell.trainable = False
+    assert not layer.trainable and layer.trainable_weights == []

@@ -216,11 +216,14 @@ class Recurrent(Layer):
         return outputs, new
 
     @property
-    def cell(self) -> Recurrent:
+    def cell(self) -> Any:
         """Keras 2.2.4's `layer.cell` (`lstm.cell.kernel`, `.units`, `.kernel_regularizer`):
         jeras's recurrent layers hold their step's weights and arguments themselves, so
-        the layer answers for its cell (`RNN(cell)` sets a cell of its own)."""
-        return self.__dict__.get("_cell", self)
+        a view of the layer answers for its cell (`RNN(cell)` sets a cell of its own)."""
+        cell = self.__dict__.get("_cell")
+        if cell is None:
+            cell = self.__dict__["_cell"] = _CellView(self)
+        return cell
 
     @cell.setter
     def cell(self, value: Any) -> None:
@@ -292,6 +295,49 @@ class Recurrent(Layer):
                                  f"expected shape {expected}, found shape {value.shape}")
             new[i] = jnp.asarray(value, dtype=self._values[i].dtype)
         self._values = new
+
+
+class _CellView:
+    """The cell of a built-in recurrent layer: the layer itself, seen as 2.2.4's cell.
+
+    Attributes are the layer's (`kernel`, `units`, `trainable`, `get_weights`...;
+    setting one sets the layer's). Only the losses differ, as in 2.2.4 where the
+    cell owns the weights and the layer the activity regularizer: the cell's are
+    the layer's weight penalties, tied to no inputs.
+    """
+
+    def __init__(self, layer: Recurrent):
+        self.__dict__["_layer"] = layer
+
+    def __getattr__(self, name: str) -> Any:
+        layer = self.__dict__.get("_layer")
+        if layer is None:  # a copy being made, before its state is set
+            raise AttributeError(name)
+        return getattr(layer, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._layer, name, value)
+
+    @property
+    def state_size(self) -> Any:
+        """The size of each state: an int, or a tuple for several (LSTM's `h`, `c`)."""
+        count, units = self._layer.state_count, self._layer.units
+        return units if count == 1 else (units,) * count
+
+    @property
+    def activity_regularizer(self) -> None:
+        return None
+
+    @property
+    def losses(self) -> list:
+        return self._layer._weight_losses()
+
+    def get_losses_for(self, inputs: Any) -> list:
+        """The weight penalties for None (they are tied to no inputs); none otherwise."""
+        return self._layer._weight_losses() if inputs is None else []
+
+    def __repr__(self) -> str:
+        return f"<cell of {self._layer!r}>"
 
 
 class _RNN(Recurrent):
