@@ -93,8 +93,21 @@ def test_dropout_scales_kept_units_and_is_identity_in_inference():
     shared = run(Dropout(0.5, noise_shape=(None, 1)), x, training=True,
                  key=jax.random.PRNGKey(1))
     assert all(len(set(row)) == 1 for row in shared.tolist())
-    with pytest.raises(ValueError, match="rate"):
-        Dropout(1.5)
+
+
+@pytest.mark.parametrize("rate, clipped", [(1.5, 1.0), (3, 1.0), (-0.2, 0.0), (1.0, 1.0)])
+def test_dropout_clips_its_rate_and_drops_only_below_one(rate, clipped):
+    # Keras 2.2.4: rate = min(1, max(0, rate)), and dropout only when 0 < rate < 1.
+    x = np.arange(12, dtype="float32").reshape(3, 4) + 1
+    if clipped != rate:
+        with pytest.warns(UserWarning, match="clipped"):
+            layer = Dropout(rate)
+    else:
+        layer = Dropout(rate)
+    assert layer.rate == clipped and layer.get_config()["rate"] == clipped
+    np.testing.assert_array_equal(run(layer, x, training=True, key=jax.random.PRNGKey(0)), x)
+    with pytest.raises(TypeError, match="rate"):
+        Dropout("half")
 
 
 def test_alpha_dropout_follows_the_keras_formula():

@@ -157,8 +157,9 @@ def test_spatial_dropout_drops_whole_channels():
                                                   rng=jax.random.PRNGKey(2))[0])
     assert (out == out[:, :1]).all()
     assert SpatialDropout1D(0.3).get_config()["rate"] == 0.3
-    with pytest.raises(ValueError, match="rate"):
-        SpatialDropout1D(1.0)
+    # Keras 2.2.4 (Dropout's rule): rate 1 is accepted and drops nothing.
+    np.testing.assert_array_equal(SpatialDropout1D(1.0).apply(
+        [], seq, training=True, rng=jax.random.PRNGKey(3))[0], seq)
 
 
 def test_frozen_batchnorm_keeps_its_statistics_and_updates_list_as_2_2_4():

@@ -1,6 +1,7 @@
 """Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector."""
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,18 @@ def _check_rate(rate: Any, layer: str) -> float:
     if not 0 <= rate < 1:
         raise ValueError(f"{layer}: `rate` must be in [0, 1), got {rate!r}")
     return float(rate)
+
+
+def _clip_rate(rate: Any, layer: str) -> float:
+    """Keras 2.2.4's `Dropout` rate: any number, clipped into [0, 1]."""
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{layer}: `rate` must be a float in [0, 1), got {rate!r}")
+    clipped = min(1.0, max(0.0, float(rate)))
+    if clipped != rate:
+        warnings.warn(f"{layer}: `rate={rate!r}` is outside [0, 1]; it is clipped to "
+                      f"{clipped}, as Keras 2.2.4 does, and the layer drops nothing.",
+                      stacklevel=3)
+    return clipped
 
 
 def _noise_shape(noise_shape: Sequence | None, inputs: jax.Array) -> tuple:
@@ -136,10 +149,16 @@ class Dropout(Layer):
     """Sets a fraction `rate` of inputs to 0 in training and scales the rest by `1 / (1 - rate)`.
 
     # Arguments
-        rate: float in [0, 1), the fraction to drop.
+        rate: float, the fraction to drop. As in Keras 2.2.4, a rate outside
+            [0, 1] is clipped into it (with a warning here), and dropout is
+            applied only when `0 < rate < 1`: `rate=1` (or 3) passes the inputs
+            through unchanged rather than dropping them all.
         noise_shape: shape of the binary mask (None entries take the input's size),
             e.g. `(batch, 1, features)` to drop the same features at every step.
         seed: accepted for Keras 2 compatibility; randomness comes from the model's key.
+
+    # Raises
+        TypeError: if `rate` is not a number.
     """
 
     uses_rng = True
@@ -149,12 +168,12 @@ class Dropout(Layer):
     def __init__(self, rate: float, noise_shape: Sequence | None = None, seed: int | None = None,
                  **kwargs: Any):
         super().__init__(**kwargs)
-        self.rate = _check_rate(rate, "Dropout")
+        self.rate = _clip_rate(rate, type(self).__name__)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
 
     def call(self, params, inputs, *, training=False, rng=None):
-        if not training or self.rate == 0.0:
+        if not training or not 0.0 < self.rate < 1.0:
             return inputs
         keep = 1.0 - self.rate
         mask = jax.random.bernoulli(rng, keep, _noise_shape(self.noise_shape, inputs))

@@ -338,7 +338,8 @@ class _SpatialDropout(Dropout):
                             else normalize_data_format(data_format, type(self).__name__))
 
     def call(self, params, inputs, *, training=False, rng=None):
-        if not training or self.rate == 0.0:
+        # Dropout's rule (Keras 2.2.4): only 0 < rate < 1 drops; its rate is clipped to [0, 1].
+        if not training or not 0.0 < self.rate < 1.0:
             return inputs
         if self.data_format == "channels_last":
             shape = (inputs.shape[0],) + (1,) * self.rank + (inputs.shape[-1],)
