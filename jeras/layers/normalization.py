@@ -362,7 +362,8 @@ _SPATIAL_DROPOUT_DOC = """Spatial {n}-D dropout: in training, drops whole channe
     neighbouring positions are strongly correlated.
 
     # Arguments
-        rate: float in [0, 1), the fraction of channels to drop.{data_format}
+        rate: float, the fraction of channels to drop; clipped into [0, 1] and
+            applied only when `0 < rate < 1`, as `Dropout`'s.{data_format}
 
     # Input shape
         `(batch, {space}, channels)`{first}.
@@ -371,7 +372,7 @@ _SPATIAL_DROPOUT_DOC = """Spatial {n}-D dropout: in training, drops whole channe
         The input shape.
 
     # Raises
-        ValueError: for a `rate` outside [0, 1).
+        TypeError: if `rate` is not a number.
     """
 
 
