@@ -4,6 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jeras import backend as K
 from jeras import optimizers
 from jeras.layers import (
     Add,
@@ -276,7 +277,6 @@ def test_live_functional_round_trip_with_tf_keras(tmp_path):
 
 
 def test_vae_with_add_loss_trains_on_the_loss_of_its_graph_tensors():
-    from jeras import backend as K
     from jeras import losses
     rng = np.random.RandomState(0)
     x = Input(shape=(6,))
@@ -403,3 +403,24 @@ def test_a_nested_models_add_loss_terms_count_once():
     np.testing.assert_allclose(outer.evaluate(x, pred, batch_size=2, verbose=0), expected,
                                rtol=1e-6)
     assert len(outer.losses) == 2
+
+
+def test_losses_of_a_nested_model_are_computed_on_the_tensors_it_is_called_on():
+    from jeras import regularizers
+    dense = Dense(2, kernel_regularizer=regularizers.l1(0.1),
+                  activity_regularizer=regularizers.l2(0.5))
+    t = Input((3,))
+    inner = Model(t, dense(t))
+    a, b = Input((3,)), Input((3,))
+    outer = Model([a, b], Average()([inner(a), inner(b)]))
+    outer.add_loss(1)
+    # As 2.2.4 counts them: the kernel penalty once, one activity penalty per
+    # call of the nested model here (not the one on its own input), the number.
+    assert len(outer.losses) == 4
+    x = np.random.RandomState(0).rand(4, 3).astype("float32")
+    kernel, bias = dense.get_weights()
+    (on_a,) = inner.get_losses_for(a)
+    np.testing.assert_allclose(K.function([a], [on_a])([x])[0],
+                               0.5 * np.sum((x @ kernel + bias) ** 2), rtol=1e-5)
+    (penalty,) = inner.get_losses_for(None)
+    np.testing.assert_allclose(float(penalty), 0.1 * np.abs(kernel).sum(), rtol=1e-5)

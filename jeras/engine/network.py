@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras import backend as K
-from jeras.engine.base_layer import Layer, Node, SymbolicTensor, WeightSpec
+from jeras.engine.base_layer import Layer, Node, SymbolicTensor, WeightSpec, _input_key
 from jeras.engine.input_layer import InputLayer
 from jeras.utils.generic_utils import get_uid, to_snake_case
 
@@ -215,8 +215,86 @@ class Network(Layer):
 
     @property
     def losses(self) -> list:
-        """The loss terms of the model and of its layers (see `Layer.losses`)."""
-        return self._gather_losses(lambda layer: layer.losses)
+        """The model's loss terms, as Keras 2.2.4 lists them: its own `add_loss`
+        terms, every layer's unconditional ones (weight penalties; a layer shared
+        by nested models counts once), and those tied to the inputs of each call
+        in this model (activity penalties). A nested model called here brings its
+        inner penalties computed on the tensors it is called on. A tensor counts
+        once, a number each time it was added."""
+        return _unique_losses(list(self.__dict__.get("_losses", []))
+                              + self._unconditional_losses() + self._conditional_losses())
+
+    def _unconditional_losses(self) -> list:
+        """The layers' terms tied to no inputs, nested models' layers included, each
+        layer once."""
+        found: list = []
+        seen: set[int] = set()
+
+        def walk(network: Network) -> None:
+            for layer in network.layers:
+                if id(layer) not in seen:
+                    seen.add(id(layer))
+                    if isinstance(layer, Network):
+                        found.extend(layer._own_losses_for(None))
+                        walk(layer)
+                    else:
+                        found.extend(layer.get_losses_for(None))
+
+        walk(self)
+        return found
+
+    def _conditional_losses(self) -> list:
+        """The loss terms tied to the inputs of the calls that make up this model."""
+        found = []
+        for node in self._graph_nodes():
+            layer = node.layer
+            if isinstance(layer, Network):
+                found.extend(layer._losses_on(node))
+            else:
+                found.extend(layer.get_losses_for(node.inputs))
+        return found
+
+    def _losses_on(self, node: Node) -> list:
+        """This model's conditional loss terms replayed on the inputs of its call
+        `node` in another graph, as 2.2.4's nested calls add them (cached per call)."""
+        from jeras.engine import symbolic
+        cache = self.__dict__.setdefault("_replayed_losses", {})
+        if id(node) not in cache:
+            terms = [t for t in self._conditional_losses() if isinstance(t, SymbolicTensor)]
+            if not terms:
+                return []
+            graph = _Graph(self.inputs, terms, self.name)
+
+            def replay(*arrays: Any) -> list:
+                scope = K.current_scope()
+                training = scope.training if scope is not None else False
+                return symbolic._run_bound(graph, [], [], list(arrays), training, None)
+
+            out = symbolic.op(replay, tuple(node.inputs), {}, name=f"{self.name}_losses")
+            out = out if isinstance(out, list) else [out]
+            out[0]._keras_history[0].reads = symbolic._graph_variables(graph.layers)
+            cache[id(node)] = (node, out)
+        return list(cache[id(node)][1])
+
+    def _own_losses_for(self, key: tuple | None) -> list:
+        """The terms added to the model itself with inputs of this `_input_key`."""
+        return [item for item, k in zip(self.__dict__.get("_losses", []),
+                                        self.__dict__.get("_loss_inputs", [])) if k == key]
+
+    def get_losses_for(self, inputs: Any) -> list:
+        """The loss terms tied to these `inputs`, as 2.2.4 ties them: for None, the
+        model's own unconditional terms and its layers'; for the inputs of one of
+        the model's calls, its layers' conditional terms computed on them."""
+        key = _input_key(inputs)
+        found = self._own_losses_for(key)
+        if inputs is None:
+            return _unique_losses(found + self._unconditional_losses())
+        if key == _input_key(self.inputs):
+            return found + self._conditional_losses()
+        for node in self._inbound_nodes:
+            if _input_key(node.inputs) == key:
+                return found + self._losses_on(node)
+        return found
 
     @property
     def updates(self) -> list:
@@ -780,3 +858,12 @@ def _endpoint_refs(refs: Any) -> list:
     if refs and isinstance(refs[0], str):
         return [refs]
     return list(refs)
+
+
+def _unique_losses(items: list) -> list:
+    """Loss terms without repeats: a tensor counts once, a number each time (2.2.4)."""
+    unique: list = []
+    for item in items:
+        if isinstance(item, (int, float)) or not any(item is u for u in unique):
+            unique.append(item)
+    return unique
