@@ -151,6 +151,56 @@ class StateScope:
                 parent.updates[key] = item
 
 
+# The programs being traced: per program, the values its variable arguments
+# bind, and the list of variables it was found to read.
+_READS: list[tuple[dict, list]] = []
+
+
+class ReadingProgram:
+    """A compiled program that takes the variables its function reads as arguments.
+
+    A variable no `StateScope` binds (a `K.variable` a `Lambda` multiplies
+    by, another model's weight in a custom layer) would otherwise be a
+    constant of the program, frozen at its value when traced: 2.2.4's graphs
+    read such variables at every run. The variables are found while the
+    function traces; the program is then compiled again with them as its
+    last argument, and every call passes their current values.
+
+    # Arguments
+        fn: the function to compile.
+        compile: compiles a function taking `fn`'s arguments and then the
+            list of the variables' values (`jax.jit`, or a laid-out jit).
+    """
+
+    def __init__(self, fn: Callable, compile: Callable[[Callable], Callable]):
+        self._fn = fn
+        self._compile = compile
+        self._variables: list[Variable] = []
+        self._build()
+
+    def _build(self) -> None:
+        variables, found, fn = list(self._variables), self._variables, self._fn
+
+        def program(*args: Any) -> Any:
+            *args, values = args
+            _READS.append(({id(v): x for v, x in zip(variables, values)}, found))
+            try:
+                return fn(*args)
+            finally:
+                _READS.pop()
+
+        self._bound = len(variables)
+        self._program = self._compile(program)
+
+    def __call__(self, *args: Any) -> Any:
+        out = self._program(*args, [v._read() for v in self._variables[:self._bound]])
+        if len(self._variables) > self._bound:
+            # This call traced with the new variables' current values; later
+            # calls pass them.
+            self._build()
+        return out
+
+
 def current_scope(below: StateScope | None = None) -> StateScope | None:
     """The innermost open `StateScope` (the one around `below` when given), or None."""
     stack = StateScope._stack
@@ -201,11 +251,21 @@ class Variable:
 
     @property
     def value(self) -> Any:
-        """The bound value inside a `StateScope` that binds this variable, else the stored one."""
+        """The bound value inside a `StateScope` that binds this variable, else the stored one.
+
+        Read while a `ReadingProgram` traces and bound by no scope, the
+        variable becomes an argument of that program.
+        """
         if StateScope._stack:
             bound = StateScope._stack[-1].lookup(self)
             if bound is not None:
                 return bound
+        if _READS:
+            bindings, found = _READS[-1]
+            if id(self) in bindings:
+                return bindings[id(self)]
+            if not builtins.any(v is self for v in found):
+                found.append(self)
         return self._read()
 
     @property

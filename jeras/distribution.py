@@ -38,6 +38,8 @@ from jax.experimental import multihost_utils
 from jax.sharding import AxisType, Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from jeras import backend as K
+
 _distribution: Distribution | None = None
 
 
@@ -362,16 +364,19 @@ def jit(fn: Callable, model: Any, kind: str, **kwargs: Any) -> Callable:
     The first argument is put in its layout before each call: the arrays then
     carry the mesh from the first call on, and the function compiles once.
     """
+    # Variables the model's layers read besides their weights are arguments too
+    # (`K.ReadingProgram`), placed last: the other arguments keep their places.
     if _distribution is None:
-        return jax.jit(fn, **kwargs)
+        return K.ReadingProgram(fn, lambda program: jax.jit(program, **kwargs))
     shardings = _first_argument_shardings(model, kind)
-    rest = (None,) * (fn.__code__.co_argcount - 1)
+    rest = (None,) * fn.__code__.co_argcount
     out = (shardings, _distribution.replicated) if kind == "train" else _distribution.replicated
-    jitted = jax.jit(fn, in_shardings=(shardings,) + rest, out_shardings=out, **kwargs)
+    program = K.ReadingProgram(fn, lambda program: jax.jit(
+        program, in_shardings=(shardings,) + rest, out_shardings=out, **kwargs))
 
     @functools.wraps(fn)
     def call(first: Any, *args: Any) -> Any:
-        return jitted(jax.device_put(first, shardings), *args)
+        return program(jax.device_put(first, shardings), *args)
 
     return call
 

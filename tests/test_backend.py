@@ -708,3 +708,38 @@ def test_batch_dot_follows_keras_2_2_4_shapes_and_values():
                                rtol=1e-5)
     with pytest.raises(ValueError, match="multiple target dimensions"):
         K.batch_dot(a, b, axes=[[1], [1]])
+
+
+def test_compiled_programs_read_variables_outside_the_model_at_every_call():
+    from jeras import callbacks, optimizers
+    from jeras.layers import Dense, Input, Lambda
+    from jeras.models import Model
+    beta = K.variable(0.0)
+    other = Dense(2)
+    other.build((None, 3))
+    x = Input((3,))
+    dense = Dense(2)
+    y = Lambda(lambda t: t[0] * beta + K.dot(t[1], other.kernel))([dense(x), x])
+    model = Model(x, y)
+    # lr 0: the weights stay, so each epoch's loss follows from beta alone.
+    model.compile(optimizers.SGD(lr=0.0), "mse")
+    a = np.random.RandomState(0).rand(4, 3).astype("float32")
+    target = np.ones((4, 2), "float32")
+    kernel, bias = dense.get_weights()
+
+    def expected(b):
+        return (a @ kernel + bias) * b + a @ other.get_weights()[0]
+
+    np.testing.assert_allclose(model.predict(a), expected(0.0), rtol=1e-5)
+    K.set_value(beta, 2.0)
+    other.set_weights([np.ones((3, 2), "float32"), np.zeros(2, "float32")])
+    np.testing.assert_allclose(model.predict(a), expected(2.0), rtol=1e-5)
+    function = K.function([x], [y])
+    K.set_value(beta, -1.0)
+    np.testing.assert_allclose(function([a])[0], expected(-1.0), rtol=1e-5)
+    # KL annealing: a callback sets the weight of a term before each epoch.
+    anneal = callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: K.set_value(beta, e))
+    history = model.fit(a, target, epochs=3, batch_size=4, verbose=0, callbacks=[anneal])
+    np.testing.assert_allclose(history.history["loss"],
+                               [np.mean((expected(e) - target) ** 2) for e in range(3)],
+                               rtol=1e-5)

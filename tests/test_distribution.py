@@ -213,7 +213,10 @@ def three(workers):
 def test_data_parallel_matches_one_device(request, fixture):
     found, _ = request.getfixturevalue(fixture)
     for what, value in found["dp"].items():
-        assert value < 1e-5, (fixture, what, value)
+        # Adam divides each step by the gradient's own scale, so the weights
+        # carry the gradients' summation-order rounding (which differs by CPU)
+        # further than the losses and predictions do.
+        assert value < (1e-4 if what == "weights" else 1e-5), (fixture, what, value)
     assert f"'batch': {found['devices']}" in found["dp_kernel_sharding"]
     assert "spec=P()" in found["dp_kernel_sharding"]
 

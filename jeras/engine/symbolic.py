@@ -263,7 +263,7 @@ class Function:
             def run(values: list, arrays: list, rng: Any) -> list:
                 return _run_bound(graph, variables, values, arrays, training, rng)
 
-            self._compiled[training] = jax.jit(run)
+            self._compiled[training] = K.ReadingProgram(run, jax.jit)
         return self._compiled[training]
 
     def __call__(self, inputs: Sequence) -> list:
