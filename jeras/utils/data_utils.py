@@ -1,15 +1,20 @@
 """Data helpers of Keras 2: `Sequence`, `get_file` and the enqueuers that feed `fit_generator`.
 
-The enqueuers read batches on background threads into a bounded queue, so a
+The enqueuers read batches in the background into a bounded queue, so a
 generator or `Sequence` is read while the device trains and at most
-`max_queue_size` batches wait in host memory. Threads, not processes: a
-forked process that holds a JAX runtime is not safe, so `use_multiprocessing`
-only warns.
+`max_queue_size` batches wait in host memory. A `Sequence` is read by
+threads (`use_multiprocessing` only warns: its batches need no process of
+their own, and forking a process that holds a JAX runtime is unsafe). A
+generator is read as Keras 2.2.4 read it: by threads sharing it, or, with
+`use_multiprocessing=True`, by forked processes that each read a copy.
 """
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import hashlib
+import multiprocessing
+import multiprocessing.connection
 import os
 import queue
 import random
@@ -17,10 +22,14 @@ import shutil
 import tarfile
 import tempfile
 import threading
+import urllib.parse
+import urllib.request
 import warnings
 import zipfile
 from collections.abc import Iterator
 from typing import Any
+
+import numpy as np
 
 from jeras.utils.generic_utils import Progbar
 
@@ -144,20 +153,35 @@ def publish(tmp: str, path: str) -> None:
     os.replace(tmp, path)
 
 
+@contextlib.contextmanager
+def _open_origin(origin: str) -> Iterator[tuple[Iterator[bytes], int | None]]:
+    """The chunks of `origin` and its length when known.
+
+    HTTP(S) goes through requests; other URLs (`file://`, `ftp://`), which
+    requests has no adapter for, through urllib, as Keras 2's `urlretrieve` did.
+    """
+    if urllib.parse.urlparse(origin).scheme.lower() in ("http", "https"):
+        import requests
+        with requests.get(origin, stream=True, timeout=60) as resp:
+            resp.raise_for_status()
+            yield (resp.iter_content(chunk_size=1 << 16),
+                   int(resp.headers.get("content-length") or 0) or None)
+        return
+    with urllib.request.urlopen(origin, timeout=60) as resp:
+        yield (iter(lambda: resp.read(1 << 16), b""),
+               int(resp.headers.get("content-length") or 0) or None)
+
+
 def _download(origin: str, fpath: str) -> None:
     """Streams `origin` into a temporary file beside `fpath`, then renames it."""
-    import requests
-
     directory = os.path.dirname(fpath)
     fd, tmp = tempfile.mkstemp(prefix=os.path.basename(fpath) + ".", suffix=".part",
                                dir=directory)
     try:
-        with os.fdopen(fd, "wb") as out, requests.get(origin, stream=True, timeout=60) as resp:
-            resp.raise_for_status()
-            total = int(resp.headers.get("content-length") or 0) or None
+        with os.fdopen(fd, "wb") as out, _open_origin(origin) as (chunks, total):
             bar = Progbar(total, unit_name="byte")
             done = 0
-            for chunk in resp.iter_content(chunk_size=1 << 16):
+            for chunk in chunks:
                 out.write(chunk)
                 done += len(chunk)
                 bar.update(done)
@@ -258,95 +282,262 @@ def _extract_into(fpath: str, datadir: str, archive_format: Any = "tar") -> None
 
 # Enqueuers.
 
-_END = object()
+# A plain generator read by two threads at once raises ValueError with this text.
+_THREAD_UNSAFE = "generator already executing"
 
 
-class _Failure:
-    """An exception raised by the data source, carried through the queue to the reader."""
-
-    def __init__(self, error: BaseException):
-        self.error = error
-
-
-def _check_workers(workers: int, use_multiprocessing: bool, source: str) -> None:
+def _check_workers(use_multiprocessing: bool) -> None:
     if use_multiprocessing:
         warn_once("use_multiprocessing",
-                  "`use_multiprocessing=True` has no effect in jeras: data workers are threads, "
-                  "because forking a process that holds a JAX runtime is unsafe.")
-    if workers > 1 and source == "generator":
-        warn_once("workers_generator",
-                  f"`workers={workers}` has no effect on a Python generator in jeras: one thread "
-                  f"reads it, since generators cannot be read from two threads at once. Use a "
-                  f"`Sequence` to read batches in parallel.")
+                  "`use_multiprocessing=True` has no effect on a `Sequence` in jeras: its "
+                  "batches are read by threads, because forking a process that holds a JAX "
+                  "runtime is unsafe.")
+
+
+def _generator_process(conn: multiprocessing.connection.Connection, generator: Iterator,
+                       random_seed: int | None) -> None:
+    """A worker process: answers each request with the next batch of its copy of the generator."""
+    if random_seed is not None:
+        # As 2.2.4: each process draws differently, offset by its pid.
+        np.random.seed((random_seed + os.getpid()) % 2 ** 32)
+    while True:
+        try:
+            conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple = ("batch", next(generator))
+        except StopIteration:
+            reply = ("end", None)
+        except Exception as e:  # sent to the reading process and raised there
+            reply = ("error", e)
+        try:
+            conn.send(reply)
+        except (BrokenPipeError, EOFError):
+            return
+        except Exception as e:  # the batch or the error does not pickle
+            conn.send(("error", RuntimeError(
+                f"GeneratorEnqueuer: a worker process could not send back its "
+                f"{reply[0]} ({type(e).__name__}: {e}); with `use_multiprocessing=True` "
+                f"batches and errors must be picklable")))
+
+
+class _ProcessReply:
+    """The pending answer of one worker process to one request (read once, in order)."""
+
+    def __init__(self, conn: multiprocessing.connection.Connection):
+        self.conn = conn
+
+    def result(self) -> Any:
+        try:
+            kind, value = self.conn.recv()
+        except (EOFError, OSError):
+            raise RuntimeError("GeneratorEnqueuer: a worker process ended while reading "
+                               "the generator") from None
+        if kind == "end":
+            raise StopIteration
+        if kind == "error":
+            raise value
+        return value
 
 
 class GeneratorEnqueuer:
-    """Reads a Python generator on a background thread into a bounded queue.
+    """Reads a Python generator with `workers` threads or processes into a bounded queue.
+
+    As in Keras 2.2.4, the workers are asked for batch after batch and the
+    batches come out in the order they were asked for; outputs that are None
+    are skipped.
+
+    Threads (the default) share the one generator, so with `workers > 1` it
+    must be thread-safe (its `next` guarded by a lock, as the
+    `keras.preprocessing` iterators are): a plain generator asked by two
+    threads at once raises `RuntimeError`.
+
+    With `use_multiprocessing=True` each of the `workers` processes is forked
+    with its own copy of the generator and reads that copy, as in 2.2.4: with
+    several workers each batch is produced once per process, interleaved, and
+    batches must be picklable. The copies must not call JAX (the processes are
+    forked from one that runs it). A `Sequence` reads distinct batches in
+    parallel. Where processes cannot be forked, threads are used, with a warning.
 
     # Arguments
         generator: an iterator of batches.
-        use_multiprocessing: accepted for Keras 2 scripts; warns (threads are used).
-        wait_time: accepted for Keras 2 scripts; the queue blocks instead of polling.
+        use_multiprocessing: read in forked processes instead of threads.
+        wait_time: deprecated and unused (the queue blocks instead of polling).
+        random_seed: with processes, seeds numpy in each one with
+            `random_seed + pid`, as 2.2.4 did.
     """
 
     def __init__(self, generator: Iterator, use_multiprocessing: bool = False,
-                 wait_time: float | None = None):
+                 wait_time: float | None = None, random_seed: int | None = None):
         self.generator = generator
         self.use_multiprocessing = use_multiprocessing
+        self.random_seed = random_seed
+        if wait_time is not None:
+            warnings.warn("`wait_time` is not used anymore.", DeprecationWarning, stacklevel=2)
         self._queue: queue.Queue | None = None
+        self._requests: queue.Queue = queue.Queue()
         self._stop = threading.Event()
+        self._exhausted = threading.Event()
+        self._processes: list = []
+        self._conns: list = []
+        self._workers: list[threading.Thread] = []
         self._thread: threading.Thread | None = None
 
     def start(self, workers: int = 1, max_queue_size: int = 10) -> None:
-        """Starts the reading thread; at most `max_queue_size` batches wait in the queue."""
-        _check_workers(workers, self.use_multiprocessing, "generator")
+        """Starts the workers; at most `max_queue_size` batches are read ahead.
+
+        # Arguments
+            workers: int >= 1, the threads (or processes) that read the generator.
+            max_queue_size: int >= 1, the batches that may wait in the queue.
+        """
+        workers = max(1, int(workers))
         self._queue = queue.Queue(maxsize=max(1, max_queue_size))
+        self._requests = queue.Queue()
         self._stop.clear()
+        self._exhausted.clear()
+        processes = self.use_multiprocessing and "fork" in multiprocessing.get_all_start_methods()
+        if self.use_multiprocessing and not processes:
+            warn_once("use_multiprocessing_fork",
+                      "`use_multiprocessing=True`: processes cannot be forked on this "
+                      "platform, so the generator is read by threads.")
+        if processes:
+            if workers > 1:
+                warn_once("generator_processes",
+                          f"`use_multiprocessing=True` with `workers={workers}`: each of the "
+                          f"{workers} processes reads its own copy of the generator, so "
+                          f"batches may repeat (as in Keras 2.2.4). Use a `Sequence` to read "
+                          f"distinct batches in parallel.")
+            # Forked, since a generator cannot be pickled to a spawned process; each
+            # process talks over its own pipe, so stopping never waits on a shared lock.
+            context = multiprocessing.get_context("fork")
+            for _ in range(workers):
+                ours, theirs = context.Pipe()
+                process = context.Process(target=_generator_process, daemon=True,
+                                          args=(theirs, self.generator, self.random_seed))
+                process.start()
+                theirs.close()
+                self._processes.append(process)
+                self._conns.append(ours)
+        else:
+            self._workers = [threading.Thread(target=self._read_in_thread, daemon=True,
+                                              name=f"jeras-generator-{i}")
+                             for i in range(workers)]
+            for thread in self._workers:
+                thread.start()
         self._thread = threading.Thread(target=self._run, name="jeras-generator", daemon=True)
         self._thread.start()
 
-    def _put(self, item: Any) -> bool:
+    def _read_in_thread(self) -> None:
         while not self._stop.is_set():
             try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
+                future = self._requests.get(timeout=0.1)
+            except queue.Empty:
                 continue
-        return False
+            try:
+                future.set_result(next(self.generator))
+            except Exception as e:  # StopIteration and the generator's errors, raised by `get`
+                future.set_exception(e)
+
+    def _ask(self, index: int) -> Any:
+        """Asks one worker for a batch; returns what `get` reads the answer from."""
+        if self._conns:
+            conn = self._conns[index % len(self._conns)]
+            conn.send(None)
+            return _ProcessReply(conn)
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._requests.put(future)
+        return future
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        """Asks for batch after batch, queueing the pending answers in order."""
+        index = 0
+        while not self._stop.is_set() and not self._exhausted.is_set():
             try:
-                item = next(self.generator)
-            except StopIteration:
-                self._put(_END)
+                pending = self._ask(index)
+            except OSError:  # a worker process is gone; `get` reports it
                 return
-            except Exception as e:  # carried to the reading thread and raised there
-                self._put(_Failure(e))
-                return
-            if not self._put(item):
-                return
+            index += 1
+            while True:
+                if self._stop.is_set():
+                    return
+                try:
+                    self._queue.put(pending, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
 
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
 
     def get(self) -> Iterator[Any]:
-        """Yields the generator's batches; re-raises what the generator raised."""
-        while True:
-            item = self._queue.get()
-            if item is _END:
+        """Yields the generator's batches until it ends; re-raises what it raised.
+
+        # Raises
+            RuntimeError: when threads read a generator that is not thread-safe.
+        """
+        while not self._stop.is_set():
+            try:
+                pending = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                if self._thread is None or not self._thread.is_alive():
+                    return
+                continue
+            try:
+                batch = pending.result()
+            except StopIteration:
+                # The end of a finite generator: batches asked for before it was seen
+                # may still arrive (from another thread, or another process's copy).
+                yield from self._drain()
                 return
-            if isinstance(item, _Failure):
-                raise item.error
-            yield item
+            except Exception as e:
+                self.stop()
+                if _THREAD_UNSAFE in str(e):
+                    raise RuntimeError(
+                        "Your generator is NOT thread-safe. Keras requires a thread-safe "
+                        "generator when `use_multiprocessing=False, workers > 1`. For more "
+                        "information see issue #1638.") from e
+                raise
+            if batch is not None:
+                yield batch
+
+    def _drain(self) -> Iterator[Any]:
+        self._exhausted.set()
+        pending = []
+        while True:
+            try:
+                pending.append(self._queue.get(timeout=0.05))
+            except queue.Empty:
+                if self._thread is None or not self._thread.is_alive():
+                    break
+        for answer in pending:
+            try:
+                batch = answer.result()
+            except Exception:  # as 2.2.4, only the batches that were read are kept
+                continue
+            if batch is not None:
+                yield batch
 
     def stop(self, timeout: float | None = None) -> None:
-        """Stops the thread (it may finish the batch it is reading) and drops queued batches."""
+        """Stops the workers (a thread may finish the batch it is reading) and drops queued batches.
+
+        # Arguments
+            timeout: seconds to wait for the feeding thread (default 1).
+        """
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout if timeout is not None else 1.0)
-        self._thread = None
-        self._queue = None
+        for process in self._processes:
+            process.terminate()
+        for process in self._processes:
+            process.join(1.0)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for conn in self._conns:
+            conn.close()
+        self._processes, self._conns, self._workers = [], [], []
+        self._thread = self._queue = None
 
 
 class OrderedEnqueuer:
@@ -375,7 +566,7 @@ class OrderedEnqueuer:
 
     def start(self, workers: int = 1, max_queue_size: int = 10) -> None:
         """Starts `workers` reading threads; at most `max_queue_size` batches are read ahead."""
-        _check_workers(workers, self.use_multiprocessing, "sequence")
+        _check_workers(self.use_multiprocessing)
         self._queue = queue.Queue(maxsize=max(1, max_queue_size))
         self._stop.clear()
         self._executor = concurrent.futures.ThreadPoolExecutor(
