@@ -144,3 +144,48 @@ def test_custom_layers_can_use_the_decorators():
     assert (layer.units, layer.kernel_initializer) == (4, "ones")
     # Names 2.2.4 has no converter for here leave the function unchanged.
     assert interfaces.legacy_unknown_support(len) is len
+
+
+def test_legacy_layers_compute_2_2_4s_formulas_with_its_weights():
+    import numpy as np
+
+    from jeras import regularizers
+    from jeras.compat import legacy_layers
+    from jeras.models import Sequential, model_from_json
+
+    rng = np.random.RandomState(0)
+    x = rng.randn(5, 3).astype("float32")
+    with pytest.warns(UserWarning, match="`MaxoutDense` layer is deprecated"):
+        maxout = legacy_layers.MaxoutDense(2, nb_feature=4, input_dim=3,
+                                           W_regularizer=regularizers.l2(0.1))
+    model = Sequential([maxout])
+    assert [w.name for w in maxout.weights] == [f"{maxout.name}/W:0", f"{maxout.name}/b:0"]
+    w, b = rng.randn(4, 3, 2).astype("float32"), rng.randn(4, 2).astype("float32")
+    maxout.set_weights([w, b])
+    expected = np.max(np.stack([x @ w[k] + b[k] for k in range(4)]), axis=0)
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-6)
+    # The config names the Keras 1 arguments and rebuilds the same layer from JSON.
+    assert maxout.get_config()["W_regularizer"]["config"]["l2"] == pytest.approx(0.1)
+    with pytest.warns(UserWarning):
+        clone = model_from_json(model.to_json())
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone.predict(x), expected, rtol=1e-5, atol=1e-6)
+
+    with pytest.warns(UserWarning, match="`Highway` layer is deprecated"):
+        highway = layers.Highway(activation="tanh", input_shape=(3,))
+    model = Sequential([highway])
+    names = [w.name.split("/")[1] for w in highway.weights]
+    assert names == ["W:0", "W_carry:0", "b:0", "b_carry:0"]
+    np.testing.assert_array_equal(highway.get_weights()[3], np.ones(3))
+    w, wc = rng.randn(3, 3).astype("float32"), rng.randn(3, 3).astype("float32")
+    b, bc = rng.randn(3).astype("float32"), rng.randn(3).astype("float32")
+    highway.set_weights([w, wc, b, bc])
+    gate = 1 / (1 + np.exp(-(x @ wc + bc)))
+    expected = np.tanh(x @ w + b) * gate + (1 - gate) * x
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-6)
+    with pytest.warns(UserWarning):
+        no_bias = legacy_layers.Highway(bias=False, input_shape=(3,))
+    Sequential([no_bias])
+    assert len(no_bias.weights) == 2
+    with pytest.raises(ValueError, match="output_dim"):
+        legacy_layers.MaxoutDense(0)

@@ -43,6 +43,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "keras.layers": ("jeras.layers", "jeras.engine.input_spec"),
     "keras.legacy": ("jeras.compat.legacy",),
     "keras.legacy.interfaces": ("jeras.compat.legacy",),
+    "keras.legacy.layers": ("jeras.compat.legacy_layers",),
 }
 
 # Keras 2.2.4's `keras.layers.X` modules also held the names they imported

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# As Keras 2.2.4's `keras.layers`, the deprecated legacy layers too (so configs naming them load).
+from jeras.compat.legacy_layers import Highway as Highway
+from jeras.compat.legacy_layers import MaxoutDense as MaxoutDense
 from jeras.engine.base_layer import Layer as Layer
 from jeras.engine.input_layer import Input as Input
 from jeras.engine.input_layer import InputLayer as InputLayer
