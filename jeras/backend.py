@@ -192,6 +192,10 @@ class ReadingProgram:
         self._bound = len(variables)
         self._program = self._compile(program)
 
+    def _cache_size(self) -> int:
+        """How many times the current program compiled (`jax.jit`'s count)."""
+        return self._program._cache_size()
+
     def __call__(self, *args: Any) -> Any:
         out = self._program(*args, [v._read() for v in self._variables[:self._bound]])
         if len(self._variables) > self._bound:

@@ -288,16 +288,20 @@ def test_stateful_models_need_whole_batches_of_their_size():
     x = np.concatenate([X, X[::-1]])
     with pytest.raises(ValueError, match=r"fit: in a stateful network.*Found: 5 samples. "
                                          r"Batch size: 3"):
-        model.fit(x[:5], y[:5], verbose=0)
+        model.fit(x[:5], y[:5], batch_size=3, verbose=0)
+    # As 2.2.4, no batch_size means 32, which this model does not take.
+    with pytest.raises(ValueError, match=r"fit: .*exactly 3 samples.*the default batch size "
+                                         r"of 32 for 6 samples: pass batch_size=3"):
+        model.fit(x, y, verbose=0)
     with pytest.raises(ValueError, match=r"predict: this stateful model takes batches of "
                                          r"exactly 3 samples"):
         model.predict(x, batch_size=2)
     with pytest.raises(ValueError, match="train_on_batch: this stateful model"):
         model.train_on_batch(x, y)
     with pytest.raises(ValueError, match=r"fit \(validation data\): in a stateful network"):
-        model.fit(x, y, validation_data=(x[:4], y[:4]), verbose=0)
+        model.fit(x, y, batch_size=3, validation_data=(x[:4], y[:4]), verbose=0)
     # Evaluation moves the states too (Keras 2.2.4 runs the state updates there).
-    model.evaluate(x, y, verbose=0)
+    model.evaluate(x, y, batch_size=3, verbose=0)
     first = np_rnn("gru", X, weights)
     _, h, _ = np_rnn("gru", X[::-1], weights, start=first[1:])
     check(K.get_value(model.layers[0].states[0]), h)

@@ -161,11 +161,11 @@ def test_stateful_model_moves_its_states_through_generator_methods():
     model = Sequential([SimpleRNN(1, stateful=True, batch_input_shape=(4, 3, 2))])
     model.compile("sgd", "mse")
     # Two batches in order: the generator methods must see what the array methods see.
-    expected = model.predict(x)
+    expected = model.predict(x, batch_size=4)
     model.reset_states()
     np.testing.assert_allclose(model.predict_generator(Batches(x, y, 4)), expected, rtol=1e-6)
     model.reset_states()
-    loss = model.evaluate(x, y, verbose=0)
+    loss = model.evaluate(x, y, batch_size=4, verbose=0)
     state = model.layers[0].states[0].numpy()
     model.reset_states()
     assert model.evaluate_generator(Batches(x, y, 4)) == pytest.approx(loss, rel=1e-6)

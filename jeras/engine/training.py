@@ -424,10 +424,11 @@ class Model(Network):
     def _batch_size(self, batch_size: int | None, n: int, method: str) -> int:
         """The batch size `method` runs with on `n` samples: `batch_size`, 32 by default.
 
-        A stateful model runs with the batch size its input shape fixes (the
-        default there): Keras 2.2.4 requires the samples to divide into such
-        batches, and fails deep in TensorFlow on any other batch size; jeras
-        says so up front.
+        A stateful model takes batches of exactly the size its input shape
+        fixes. As in Keras 2.2.4, the default stays 32, so `fit(x, y)` without
+        a `batch_size` works when that is the model's size or all of `x` is one
+        such batch, and otherwise raises (2.2.4 failed inside TensorFlow; jeras
+        says why up front). Pass the model's batch size.
 
         # Arguments
             batch_size: the batch size asked for, or None.
@@ -435,17 +436,22 @@ class Model(Network):
             method: the caller, named in messages (none when empty).
 
         # Raises
-            ValueError: for a stateful model, a batch size other than its own,
-                or `n` samples that are not a whole number of batches.
+            ValueError: for a stateful model, batches of another size than its
+                own, or `n` samples that are not a whole number of batches.
         """
+        size = 32 if batch_size is None else batch_size
         if not self.stateful:
-            return 32 if batch_size is None else batch_size
+            return size
         fixed = self._input_shapes()[0][0]
         where = f"{method}: " if method else ""
-        if batch_size is not None and batch_size != fixed:
+        rows = min(size, n) if n else size
+        if rows != fixed:
+            asked = "the default batch size of 32" if batch_size is None else \
+                f"a batch size of {batch_size}"
             raise ValueError(f"{where}this stateful model takes batches of exactly {fixed} "
                              f"samples (the batch size of its input shape "
-                             f"{self._input_shapes()[0]}); got a batch size of {batch_size}")
+                             f"{self._input_shapes()[0]}); got {asked} for {n} samples: "
+                             f"pass batch_size={fixed}")
         if n % fixed:
             raise ValueError(f"{where}in a stateful network, you should only pass inputs "
                              f"with a number of samples that can be divided by the batch size. "

@@ -200,8 +200,11 @@ def fit_generator(model: Any, generator: Any, steps_per_epoch: int | None = None
         validation_steps = _steps(validation_data, validation_steps, method, "validation_steps")
     elif validation_data is not None:
         val_arrays = model._validation_arrays(validation_data)
-        # A stateful model validates in batches of its own size, as fit checks.
-        model._batch_size(None, val_arrays[0][0].shape[0], f"{method} (validation data)")
+        # A stateful model validates in batches of its own size (2.2.4: the size
+        # of the generator's batches, which must be that one), as fit checks.
+        if model.stateful:
+            model._batch_size(model._input_shapes()[0][0], val_arrays[0][0].shape[0],
+                              f"{method} (validation data)")
     do_validation = validation_data is not None
 
     out_labels = list(model.metrics_names)
