@@ -19,8 +19,8 @@ def test_enable_unsafe_deserialization_lets_every_load_run_lambda_code(tmp_path,
     jeras.config.enable_unsafe_deserialization()
     x = np.random.RandomState(0).rand(4, 3).astype("float32")
     kernel, bias = model.get_weights()
-    np.testing.assert_allclose(load_model(path, compile=False).predict(x), (x @ kernel + bias) * 3 + 1,
-                               rtol=1e-5)
+    np.testing.assert_allclose(load_model(path, compile=False).predict(x),
+                               (x @ kernel + bias) * 3 + 1, rtol=1e-5)
     copy = Sequential.from_config(model.get_config())
     copy.set_weights(model.get_weights())
     np.testing.assert_allclose(copy.predict(x), (x @ kernel + bias) * 3 + 1, rtol=1e-5)
