@@ -681,9 +681,14 @@ class Layer:
         added without inputs and the weight regularizers' penalties; else those added
         with these inputs and the activity penalties of the calls on them."""
         key = _input_key(inputs)
-        found = [item for item, k in zip(self._added_losses(), getattr(self, "_loss_inputs", []))
-                 if k == key]
-        return found + (self._weight_losses() if inputs is None else self._activity_losses(key))
+        return self._added_losses_for(key) + (self._weight_losses() if inputs is None
+                                              else self._activity_losses(key))
+
+    def _added_losses_for(self, key: tuple | None) -> list:
+        """The terms `add_loss` added to this layer itself with inputs of `key`
+        (an `_input_key`; None for those added without inputs)."""
+        return [item for item, k in zip(self.__dict__.get("_losses", []),
+                                        self.__dict__.get("_loss_inputs", [])) if k == key]
 
     def get_updates_for(self, inputs: Any) -> list:
         """The updates added with these `inputs` (None: those added without inputs)."""

@@ -235,7 +235,7 @@ class Network(Layer):
                 if id(layer) not in seen:
                     seen.add(id(layer))
                     if isinstance(layer, Network):
-                        found.extend(layer._own_losses_for(None))
+                        found.extend(layer._added_losses_for(None))
                         walk(layer)
                     else:
                         found.extend(layer.get_losses_for(None))
@@ -276,17 +276,12 @@ class Network(Layer):
             cache[id(node)] = (node, out)
         return list(cache[id(node)][1])
 
-    def _own_losses_for(self, key: tuple | None) -> list:
-        """The terms added to the model itself with inputs of this `_input_key`."""
-        return [item for item, k in zip(self.__dict__.get("_losses", []),
-                                        self.__dict__.get("_loss_inputs", [])) if k == key]
-
     def get_losses_for(self, inputs: Any) -> list:
         """The loss terms tied to these `inputs`, as 2.2.4 ties them: for None, the
         model's own unconditional terms and its layers'; for the inputs of one of
         the model's calls, its layers' conditional terms computed on them."""
         key = _input_key(inputs)
-        found = self._own_losses_for(key)
+        found = self._added_losses_for(key)
         if inputs is None:
             return _unique_losses(found + self._unconditional_losses())
         if key == _input_key(self.inputs):

@@ -533,9 +533,7 @@ class RNN(Recurrent):
         key = _input_key(inputs)
         cells = {id(c): c for c in [self.cell] + _weight_layers(self.cell)
                  if isinstance(c, Layer)}
-        found = [item for cell in cells.values()
-                 for item, k in zip(cell._added_losses(), cell.__dict__.get("_loss_inputs", []))
-                 if k == key]
+        found = [item for cell in cells.values() for item in cell._added_losses_for(key)]
         return found + super().get_losses_for(inputs)
 
     # Serialization.

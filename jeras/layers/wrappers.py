@@ -155,27 +155,16 @@ class Wrapper(Layer):
             found.extend(layer._added_losses())
         return found
 
-    def _own_losses_for(self, inputs: Any) -> list:
-        """The wrapper's own `add_loss` terms for `inputs`, with its weight penalties
-        (for None) or its activity penalties on calls on `inputs`."""
-        key = _input_key(inputs)
-        found = [item for item, k in zip(self.__dict__.get("_losses", []),
-                                         self.__dict__.get("_loss_inputs", [])) if k == key]
-        return found + (self._weight_losses() if inputs is None
-                        else self._activity_losses(key))
-
     def get_losses_for(self, inputs: Any) -> list:
         """The losses tied to `inputs`: the wrapper's, and for None (weight penalties
         and losses added without inputs) the inner layers' added ones as well."""
-        found = self._own_losses_for(inputs)
+        found = super().get_losses_for(inputs)
         return found + (self._inner_added_losses_for(None) if inputs is None else [])
 
     def _inner_added_losses_for(self, inputs: Any) -> list:
         """The terms the inner layers' `add_loss` tied to `inputs`."""
         key = _input_key(inputs)
-        return [item for layer in self._inner_layers()
-                for item, k in zip(layer._added_losses(), layer.__dict__.get("_loss_inputs", []))
-                if k == key]
+        return [item for layer in self._inner_layers() for item in layer._added_losses_for(key)]
 
     @property
     def updates(self) -> list:
@@ -537,7 +526,7 @@ class Bidirectional(Wrapper):
     # Losses and updates: the wrapper's own, then both directions' (2.2.4's order).
 
     def get_losses_for(self, inputs: Any) -> list:
-        return self._own_losses_for(inputs) + self._inner_added_losses_for(inputs)
+        return Layer.get_losses_for(self, inputs) + self._inner_added_losses_for(inputs)
 
     def get_config(self) -> dict:
         config = super().get_config()
