@@ -282,12 +282,16 @@ class Layer:
                     return self.variables[i]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    # What `variables` makes: a layer whose values live elsewhere (a wrapper's in
+    # its inner layers) reads them through a subclass.
+    _variable_class: type = LayerVariable
+
     @property
     def variables(self) -> list[LayerVariable]:
         """One `Variable` per entry of the layer's weight order, the same objects every time."""
         made = self.__dict__.setdefault("_variable_objects", [])
         while len(made) < len(self._specs):
-            made.append(LayerVariable(self, len(made)))
+            made.append(self._variable_class(self, len(made)))
         del made[len(self._specs):]
         return list(made)
 

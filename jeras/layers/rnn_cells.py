@@ -228,6 +228,8 @@ class RNN(Recurrent):
     ```
     """
 
+    _variable_class = _RNNVariable
+
     supports_masking = True
 
     def __init__(self, cell: Any, return_sequences: bool = False, return_state: bool = False,
@@ -284,13 +286,6 @@ class RNN(Recurrent):
                 layer._values = list(own[offset:offset + count]) + list(layer._values[count:])
             offset += count
 
-    @property
-    def variables(self) -> list[LayerVariable]:
-        made = self.__dict__.setdefault("_variable_objects", [])
-        while len(made) < len(self._specs):
-            made.append(_RNNVariable(self, len(made)))
-        del made[len(self._specs):]
-        return list(made)
 
     @property
     def state_count(self) -> int:  # type: ignore[override]

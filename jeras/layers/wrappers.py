@@ -78,6 +78,8 @@ class Wrapper(Layer):
         TypeError: if `layer` is not a Layer.
     """
 
+    _variable_class = _WrapperVariable
+
     def __init__(self, layer: Layer, **kwargs: Any):
         if not isinstance(layer, Layer):
             raise TypeError(f"{type(self).__name__}: `layer` must be a Layer instance, got "
@@ -120,13 +122,6 @@ class Wrapper(Layer):
             layer._values = values[:k]
             values = values[k:]
 
-    @property
-    def variables(self) -> list[LayerVariable]:
-        made = self.__dict__.setdefault("_variable_objects", [])
-        while len(made) < len(self._specs):
-            made.append(_WrapperVariable(self, len(made)))
-        del made[len(self._specs):]
-        return list(made)
 
     def _reset_state_values(self) -> None:
         for layer in self._inner_layers():
