@@ -156,3 +156,35 @@ def test_input_layer():
     assert InputLayer(batch_shape=(8, 2)).batch_input_shape == (8, 2)
     with pytest.raises(ValueError, match="input_shape"):
         InputLayer()
+
+
+def _scale(x):
+    return 3.0 * x
+
+
+def test_lambda_config_round_trip_runs_code_that_reads_K_and_custom_objects():
+    from jeras.layers import Lambda
+    from jeras.utils.generic_utils import safe_mode_scope
+    # The dumped code names `K` and `scale`, neither of which is a global of
+    # the module the code is loaded into; 2.2.4 resolved both there.
+    layer = Lambda(lambda x: K.square(x) + scale(x))  # noqa: F821
+    config = layer.get_config()
+    with safe_mode_scope(False):
+        clone = Lambda.from_config(config, custom_objects={"scale": _scale})
+    x = np.array([[1.0, -2.0]], np.float32)
+    np.testing.assert_allclose(np.asarray(clone.function(x)), x ** 2 + 3 * x)
+
+
+def test_lambda_numpy_arguments_come_back_as_arrays():
+    from jeras.layers import Lambda
+    from jeras.utils.generic_utils import safe_mode_scope
+    mu = np.arange(6, dtype="float32").reshape(2, 3)
+    layer = Lambda(lambda x, mu: x - mu, arguments={"mu": mu})
+    config = layer.get_config()
+    # 2.2.4's from_config reads this form back as an ndarray.
+    assert config["arguments"]["mu"] == {"type": "ndarray", "value": mu.tolist()}
+    with safe_mode_scope(False):
+        clone = Lambda.from_config(config)
+    assert isinstance(clone.arguments["mu"], np.ndarray)
+    x = np.ones((4, 2, 3), "float32")
+    np.testing.assert_allclose(np.asarray(clone.function(x, **clone.arguments)), x - mu)

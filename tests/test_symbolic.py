@@ -112,3 +112,15 @@ def test_in_train_phase_on_graph_tensors():
 def test_a_function_that_fails_on_graph_tensors_names_itself():
     with pytest.raises(ValueError, match="dot: cannot be applied to tensors of shapes"):
         K.dot(Input((3,)), Input((4,)))
+
+
+def test_a_layer_mask_of_graph_tensors_is_computed_by_a_function():
+    from jeras.layers import Masking
+    x = Input((3, 2))
+    masking = Masking(0.0)
+    masking(x)
+    f = K.function([x], [masking.compute_mask(masking.input)])
+    xv = np.array([[[0, 0], [1, 0], [0, 2]], [[3, 3], [0, 0], [0, 0]]], "float32")
+    np.testing.assert_array_equal(f([xv])[0], np.any(xv != 0, axis=-1))
+    # On arrays the mask is computed at once.
+    np.testing.assert_array_equal(np.asarray(masking.compute_mask(xv)), np.any(xv != 0, -1))

@@ -77,6 +77,11 @@ def test_evaluate_and_predict_match_numpy():
     np.testing.assert_allclose(model.predict(x, batch_size=8), p, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(model.predict_on_batch(x[:3]), p[:3], rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(model.test_on_batch(x, y), [loss, acc, mae], rtol=1e-5)
+    # As in 2.2.4, the figures are numpy scalars (scripts read `.shape`).
+    assert all(np.shape(v) == () and isinstance(v, np.floating) for v in result)
+    plain = softmax_model()
+    assert isinstance(plain.evaluate(x, y, verbose=0), np.floating)
+    assert isinstance(plain.train_on_batch(x, y), np.floating)
 
 
 def test_scalar_user_metric_is_exact_on_the_short_last_batch():

@@ -72,6 +72,20 @@ def test_sequence_trains_exactly_like_fit_on_the_same_batches():
                                                    steps=3), by_sequence.predict(X), rtol=1e-6)
 
 
+def test_a_sequence_with_use_multiprocessing_trains_the_same_without_a_warning():
+    # 2.2.4 warns about processes for plain generators only; threads read a
+    # Sequence here, and its batches and their order are unchanged.
+    by_threads, by_flag = make_model(), make_model()
+    by_threads.fit_generator(Batches(X, Y, 32), epochs=1, shuffle=False, verbose=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        by_flag.fit_generator(Batches(X, Y, 32), epochs=1, shuffle=False, verbose=0,
+                              workers=2, use_multiprocessing=True)
+    assert [str(w.message) for w in caught if "Sequence" in str(w.message)] == []
+    for a, b in zip(by_threads.get_weights(), by_flag.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
 def test_generator_with_callbacks_class_weight_and_bounded_reading():
     seen, read = [], []
 

@@ -158,6 +158,23 @@ class Layer:
                                          mask=kw.get("mask"))
 
             cls.call = call
+        if "compute_mask" in cls.__dict__:
+            # Keras 2 code asks a layer for the mask of its graph input
+            # (`layer.compute_mask(layer.input)`) and feeds it to `K.function`;
+            # on graph tensors the mask becomes a node computed at run time.
+            array_mask = cls.__dict__["compute_mask"]
+
+            @functools.wraps(array_mask)
+            def compute_mask(self: Layer, inputs: Any, mask: Any = None) -> Any:
+                leaves = jax.tree.leaves((inputs, mask),
+                                         is_leaf=lambda t: isinstance(t, SymbolicTensor))
+                if not any(isinstance(t, SymbolicTensor) for t in leaves):
+                    return array_mask(self, inputs, mask)
+                from jeras.engine import symbolic
+                return symbolic.op(functools.partial(array_mask, self), (inputs, mask), {},
+                                   name=f"{self.name}_mask")
+
+            cls.compute_mask = compute_mask
 
     def _direct_call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
         """`layer.call(inputs)` as Keras 2 code writes it: the outputs on the layer's

@@ -630,7 +630,7 @@ class Model(Network):
         state, logs = fn(state, (inputs, targets, sws), perm, valid, np.int32(0),
                          self.optimizer.hyper_values(), np.int32(K.random_seed()), np.int32(0))
         self._set_state(state)
-        values = [float(logs[k][0]) for k in self.metrics_names]
+        values = [np.float64(logs[k][0]) for k in self.metrics_names]
         return values[0] if len(values) == 1 else values
 
     def test_on_batch(self, x: Any, y: Any, sample_weight: Any = None) -> Any:

@@ -215,7 +215,7 @@ def test_loop(model: Any, data: tuple, batch_size: int, verbose: int = 0) -> lis
         model._set_state(weights)
     logs = jax.device_get(logs)
     sizes = _batch_sizes(n, batch_size, 0, -(-n // batch_size), False).astype(np.float64)
-    values = [float(np.dot(np.asarray(logs[k], np.float64), sizes) / n)
+    values = [np.float64(np.dot(np.asarray(logs[k], np.float64), sizes) / n)
               for k in model.metrics_names]
     if verbose == 1:
         Progbar(n).update(n, list(zip(model.metrics_names, values)))

@@ -330,7 +330,7 @@ def _evaluate(model: Any, reader: _Reader, num_steps: int, method: str,
         model._set_state(weights)
     values = jax.device_get(logs)
     weights_per_batch = np.asarray(sizes, np.float64)
-    return [float(np.average([float(v[k]) for v in values], weights=weights_per_batch))
+    return [np.float64(np.average([float(v[k]) for v in values], weights=weights_per_batch))
             for k in model.metrics_names]
 
 

@@ -370,8 +370,13 @@ class Lambda(Layer):
     def get_config(self) -> dict:
         from jeras.utils.generic_utils import func_dump
         config = super().get_config()
+        # numpy arguments are written in the `{'type': 'ndarray'}` form that
+        # 2.2.4's `from_config` turns back into arrays (a bare list would come
+        # back as a list, which JAX arithmetic does not accept).
+        arguments = {k: {"type": "ndarray", "value": v.tolist()} if isinstance(v, np.ndarray)
+                     else v for k, v in self.arguments.items()}
         config.update({"function": func_dump(self.function), "function_type": "lambda",
-                       "arguments": self.arguments})
+                       "arguments": arguments})
         if callable(self._output_shape):
             config.update({"output_shape": func_dump(self._output_shape),
                            "output_shape_type": "lambda"})
@@ -386,15 +391,22 @@ class Lambda(Layer):
         # Raises
             ValueError: for marshalled code while safe mode is on.
         """
+        from jeras import backend
         from jeras.utils.generic_utils import load_function
+        # As in 2.2.4, marshalled code sees this module's globals (`K`, `np`)
+        # and the custom objects, so a dumped `lambda x: K.square(x)` runs.
+        globs = {**globals(), "K": backend, **(custom_objects or {})}
         config = dict(config)
+        config["arguments"] = {
+            k: np.array(v["value"]) if isinstance(v, dict) and v.get("type") == "ndarray"
+            else v for k, v in (config.get("arguments") or {}).items()}
         config["function"] = load_function(config.pop("function"),
                                            config.pop("function_type", "lambda"),
-                                           custom_objects, config.get("name"))
+                                           custom_objects, config.get("name"), globs)
         shape_type = config.pop("output_shape_type", "raw")
         if shape_type != "raw":
             config["output_shape"] = load_function(config["output_shape"], shape_type,
-                                                   custom_objects, config.get("name"))
+                                                   custom_objects, config.get("name"), globs)
         elif config.get("output_shape") is not None:
             config["output_shape"] = tuple(config["output_shape"])
         config.pop("module", None)

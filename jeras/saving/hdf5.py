@@ -264,7 +264,8 @@ def load_weights_from_hdf5_group_by_name(group: h5py.Group, layers: list,
                 reshape=reshape)
             problem = _check_fit(layer, values, name, source)
             if problem and skip_mismatch:
-                warnings.warn(f"Skipping loading of weights for layer {layer.name!r}: {problem}",
+                warnings.warn(f"Skipping loading of weights for layer {layer.name!r} due to "
+                              f"mismatch in its weights: {problem}",
                               stacklevel=3)
                 continue
             if problem:

@@ -286,14 +286,6 @@ def _extract_into(fpath: str, datadir: str, archive_format: Any = "tar") -> None
 _THREAD_UNSAFE = "generator already executing"
 
 
-def _check_workers(use_multiprocessing: bool) -> None:
-    if use_multiprocessing:
-        warn_once("use_multiprocessing",
-                  "`use_multiprocessing=True` has no effect on a `Sequence` in jeras: its "
-                  "batches are read by threads, because forking a process that holds a JAX "
-                  "runtime is unsafe.")
-
-
 def _generator_process(conn: multiprocessing.connection.Connection, generator: Iterator,
                        random_seed: int | None) -> None:
     """A worker process: answers each request with the next batch of its copy of the generator."""
@@ -549,7 +541,10 @@ class OrderedEnqueuer:
 
     # Arguments
         sequence: a `jeras.utils.Sequence`.
-        use_multiprocessing: accepted for Keras 2 scripts; warns (threads are used).
+        use_multiprocessing: accepted for Keras 2 scripts; threads read the
+            batches either way, since forking a process that holds a JAX
+            runtime is unsafe. The batches and their order are the same, so,
+            as 2.2.4 does for a `Sequence`, this warns about nothing.
         shuffle: read the indices of each pass in a random order.
     """
 
@@ -566,7 +561,6 @@ class OrderedEnqueuer:
 
     def start(self, workers: int = 1, max_queue_size: int = 10) -> None:
         """Starts `workers` reading threads; at most `max_queue_size` batches are read ahead."""
-        _check_workers(self.use_multiprocessing)
         self._queue = queue.Queue(maxsize=max(1, max_queue_size))
         self._stop.clear()
         self._executor = concurrent.futures.ThreadPoolExecutor(

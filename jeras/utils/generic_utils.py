@@ -326,7 +326,7 @@ def func_dump(func: Callable) -> tuple:
 
 
 def load_function(data: Any, function_type: str, custom_objects: Mapping | None,
-                  layer_name: str | None) -> Callable:
+                  layer_name: str | None, globs: dict | None = None) -> Callable:
     """Turns a serialized function back into a callable.
 
     # Arguments
@@ -334,6 +334,7 @@ def load_function(data: Any, function_type: str, custom_objects: Mapping | None,
         function_type: `'function'` or `'lambda'`.
         custom_objects: user functions by name, looked up first.
         layer_name: the layer it belongs to, for messages.
+        globs: the globals marshalled code runs with (default: this module's).
 
     # Raises
         ValueError: for marshalled code in safe mode, unknown names, or code
@@ -362,7 +363,7 @@ def load_function(data: Any, function_type: str, custom_objects: Mapping | None,
     else:
         code_text, defaults, closure = data, None, None
     try:
-        return func_load(code_text, defaults, closure)
+        return func_load(code_text, defaults, closure, globs)
     except (ValueError, EOFError, TypeError) as error:
         raise ValueError(f"Layer {layer_name!r}: its Lambda function cannot be loaded "
                          f"({error}); marshalled code only loads in the Python version "
