@@ -208,8 +208,8 @@ def _check_fit(layer: Any, values: list[np.ndarray], saved_name: str, source: st
     for variable, value in zip(variables, values):
         if tuple(variable.shape) != value.shape:
             return (f"{source}: layer {layer.name!r}, weight {variable.name!r} has shape "
-                    f"{tuple(variable.shape)}, but the file's layer {saved_name!r} holds shape "
-                    f"{value.shape}")
+                    f"{tuple(variable.shape)}, but the saved weight (in the file's layer "
+                    f"{saved_name!r}) has shape {value.shape}")
     return None
 
 
