@@ -2493,7 +2493,8 @@ def gradients(loss: Any, variables: Any) -> list:
 
     # Arguments
         loss: a graph tensor.
-        variables: a variable or graph input, or a list of them.
+        variables: a variable, a graph input or a graph tensor `loss` is
+            computed from, or a list of them.
 
     # Returns
         A list of graph tensors, one per variable.

@@ -124,3 +124,35 @@ def test_a_layer_mask_of_graph_tensors_is_computed_by_a_function():
     np.testing.assert_array_equal(f([xv])[0], np.any(xv != 0, axis=-1))
     # On arrays the mask is computed at once.
     np.testing.assert_array_equal(np.asarray(masking.compute_mask(xv)), np.any(xv != 0, -1))
+
+
+def test_gradients_with_respect_to_an_intermediate_tensor():
+    x = Input((3,))
+    h = Dense(4, kernel_initializer="ones", bias_initializer="zeros")(x)
+    loss = K.sum(K.square(h))
+    grad_h, grad_x = K.gradients(loss, [h, x])
+    xv = np.random.RandomState(0).rand(2, 3).astype("float32")
+    gh, gx = K.function([x], [grad_h, grad_x])([xv])
+    hv = xv @ np.ones((3, 4), "float32")
+    np.testing.assert_allclose(gh, 2 * hv, rtol=1e-5)
+    np.testing.assert_allclose(gx, 2 * hv @ np.ones((4, 3), "float32"), rtol=1e-5)
+
+
+def test_lambda_taking_gradients_between_its_inputs_runs_on_the_graph():
+    # 2.2.4's mnist_swwae: where the max of each pooling window was.
+    from jeras.layers import Lambda, MaxPooling2D
+
+    def where(tensors):
+        before, after = tensors
+        return K.gradients(K.sum(after), before)
+
+    x = Input((4, 4, 1))
+    pooled = MaxPooling2D()(x)
+    mask = Lambda(where, output_shape=lambda shapes: shapes[0])([x, pooled])
+    assert K.int_shape(mask) == (None, 4, 4, 1)
+    xv = np.random.RandomState(1).rand(3, 4, 4, 1).astype("float32")
+    got = Model(x, mask).predict(xv)
+    blocks = xv.reshape(3, 2, 2, 2, 2).transpose(0, 1, 3, 2, 4).reshape(3, 2, 2, 4)
+    want = (blocks == blocks.max(-1, keepdims=True)).astype("float32")
+    want = want.reshape(3, 2, 2, 2, 2).transpose(0, 1, 3, 2, 4).reshape(3, 4, 4, 1)
+    np.testing.assert_array_equal(got, want)

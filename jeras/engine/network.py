@@ -613,7 +613,11 @@ class _Graph:
         self.index = {id(layer): i for i, layer in enumerate(self.layers)}
 
     def run(self, layers: list, weights: list, inputs: list, *, training: bool, rng: Any,
-            sample_mask: Any) -> Forward:
+            sample_mask: Any, probes: dict | None = None) -> Forward:
+        """Runs the nodes on `inputs`; `probes` (`{id(tensor): array}`) are added to
+        those tensors' values as they are computed (`K.gradients` of an intermediate
+        tensor differentiates with respect to its probe)."""
+        probes = probes or {}
         values: dict[int, Any] = {id(t): x for t, x in zip(self.inputs, inputs)}
         masks: dict[int, Any] = {id(t): None for t in self.inputs}
         new_weights = [list(w) for w in weights]
@@ -662,7 +666,7 @@ class _Graph:
                             activity = activity + layer.activity_penalty(
                                 mask_rows(out, sample_mask))
                 for t, y, mk in zip(node.outputs, outs, out_masks):
-                    values[id(t)] = y
+                    values[id(t)] = y + probes[id(t)] if id(t) in probes else y
                     masks[id(t)] = mk
         activity = activity + settle_scope(scope, self.index, new_weights)
         return Forward([values[id(t)] for t in self.outputs], [masks[id(t)] for t in self.outputs],

@@ -197,13 +197,13 @@ def _graph_variables(layers: Sequence[Layer]) -> list[K.Variable]:
 
 
 def _run_bound(graph: Any, variables: Sequence[K.Variable], values: Sequence, arrays: list,
-               training: bool, rng: Any) -> list:
+               training: bool, rng: Any, probes: dict | None = None) -> list:
     """Runs `graph` on `arrays` with `variables` bound to `values`; returns its outputs."""
     with K.StateScope({id(v): x for v, x in zip(variables, values)}, training=training):
         weights = [[v.value for v in layer.variables] if hasattr(layer, "_specs")
                    else layer._values for layer in graph.layers]
         forward = graph.run(graph.layers, weights, arrays, training=training, rng=rng,
-                            sample_mask=None)
+                            sample_mask=None, probes=probes)
     return forward.outputs
 
 
@@ -299,27 +299,42 @@ class Function:
         return outputs
 
 
+class GraphOnlyError(TypeError):
+    """Raised by functions that need graph tensors when they are given arrays.
+
+    `Lambda` catches it: its function then runs on the graph tensors themselves
+    (2.2.4's `Lambda(lambda x: K.gradients(K.sum(x[1]), x[0]))`)."""
+
+
 def gradients(loss: SymbolicTensor, variables: Any) -> list:
     """`K.gradients`: graph tensors holding d(sum of `loss`)/d(each of `variables`).
 
     # Arguments
         loss: a graph tensor.
-        variables: variables (layer weights, `K.variable`s) or graph inputs.
+        variables: variables (layer weights, `K.variable`s), graph inputs, or
+            graph tensors `loss` is computed from (the gradient with respect to
+            that intermediate value, as TensorFlow's graph gives it).
 
     # Raises
-        TypeError: when `loss` is not a graph tensor or a target is neither a
-            variable nor a graph input.
+        TypeError: when `loss` is not a graph tensor (`GraphOnlyError` for an
+            array), or a target is neither a variable nor a graph tensor that
+            `loss` depends on.
     """
-    from jeras.engine.network import _Graph
+    from jeras.engine.network import _Graph, _topological_order
     if not isinstance(loss, SymbolicTensor):
-        raise TypeError(f"K.gradients: `loss` must be a graph tensor, got {type(loss).__name__}")
+        error = GraphOnlyError if isinstance(loss, jax.Array) else TypeError
+        raise error(f"K.gradients: `loss` must be a graph tensor, got {type(loss).__name__}")
     targets = list(variables) if isinstance(variables, (list, tuple)) else [variables]
     sources = _sources([loss])
+    computed = {id(t) for node in _topological_order([loss])[0] for t in node.outputs}
     for t in targets:
-        if not (isinstance(t, K.Variable) or any(t is s for s in sources)):
+        if not (isinstance(t, K.Variable)
+                or (isinstance(t, SymbolicTensor) and id(t) in computed)):
             raise TypeError("K.gradients: each of `variables` must be a variable or a graph "
-                            f"input that `loss` depends on, got {t!r:.80}")
-    graph = _Graph(sources, [loss], "gradients")
+                            f"tensor that `loss` depends on, got {t!r:.80}")
+    probed = [t for t in targets if isinstance(t, SymbolicTensor)
+              and not any(t is s for s in sources)]
+    graph = _Graph(sources, [loss] + probed, "gradients")
     reads = _graph_variables(graph.layers)
     wrt_vars = [t for t in targets if isinstance(t, K.Variable)]
 
@@ -327,19 +342,28 @@ def gradients(loss: SymbolicTensor, variables: Any) -> list:
         scope = K.current_scope()
         training = scope.training if scope is not None else False
 
-        def objective(var_values: list, input_values: list) -> Any:
-            outputs = _run_bound(graph, wrt_vars, var_values, input_values, training, None)
+        def objective(var_values: list, input_values: list, offsets: list) -> Any:
+            probes = {id(t): o for t, o in zip(probed, offsets)}
+            outputs = _run_bound(graph, wrt_vars, var_values, input_values, training, None,
+                                 probes)
             return jax.numpy.sum(outputs[0])
 
         var_values = [v.value for v in wrt_vars]
-        g_vars, g_inputs = jax.grad(objective, argnums=(0, 1))(var_values, list(arrays))
-        out, vi = [], 0
+        shapes = jax.eval_shape(
+            lambda: _run_bound(graph, wrt_vars, var_values, list(arrays), training, None))[1:]
+        zeros = [jax.numpy.zeros(s.shape, s.dtype) for s in shapes]
+        g_vars, g_inputs, g_probes = jax.grad(objective, argnums=(0, 1, 2))(
+            var_values, list(arrays), zeros)
+        out, vi, pi = [], 0, 0
         for t in targets:
             if isinstance(t, K.Variable):
                 out.append(g_vars[vi])
                 vi += 1
-            else:
+            elif any(t is s for s in sources):
                 out.append(g_inputs[next(i for i, s in enumerate(sources) if t is s)])
+            else:
+                out.append(g_probes[pi])
+                pi += 1
         return out
 
     result = op(grad_fn, tuple(sources), {}, name="gradients")

@@ -11,7 +11,7 @@ import numpy as np
 
 from jeras import activations, constraints, initializers, regularizers
 from jeras.compat import legacy as interfaces
-from jeras.engine.base_layer import Layer, Shape
+from jeras.engine.base_layer import Layer, Shape, SymbolicTensor
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Lambda", "Permute", "RepeatVector",
            "Reshape"]
@@ -353,6 +353,31 @@ class Lambda(Layer):
 
     def call(self, params, inputs, *, training=False, rng=None):
         return self.function(inputs, **self.arguments)
+
+    def __call__(self, inputs: Any, **kwargs: Any) -> Any:
+        """Calls the layer; a function that needs graph tensors runs on them.
+
+        Such a function (one calling `K.gradients` between its inputs, as
+        2.2.4's `mnist_swwae` does) cannot run on arrays, where the inputs are
+        no longer connected. It is then applied to the graph tensors when the
+        layer is called, and its result is the graph it builds: that result has
+        no Lambda node, and a model made of it has no Keras 2 config.
+        """
+        from jeras.engine.symbolic import GraphOnlyError
+        flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        if flat and all(isinstance(t, SymbolicTensor) for t in flat):
+            shapes = [tuple(t.shape) for t in flat]
+            try:
+                _traced_shape(self.function, self.arguments,
+                              shapes if isinstance(inputs, (list, tuple)) else shapes[0],
+                              flat[0].dtype)
+            except GraphOnlyError:
+                out = self.function(inputs, **self.arguments)
+                # As 2.2.4's Layer.__call__, a one-tensor list is that tensor.
+                return out[0] if isinstance(out, (list, tuple)) and len(out) == 1 else out
+            except Exception:  # noqa: BLE001 - the layer call below reports it
+                pass
+        return super().__call__(inputs, **kwargs)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         if callable(self._output_shape):
