@@ -166,10 +166,19 @@ class Layer:
 
             @functools.wraps(array_mask)
             def compute_mask(self: Layer, inputs: Any, mask: Any = None) -> Any:
-                leaves = jax.tree.leaves((inputs, mask),
-                                         is_leaf=lambda t: isinstance(t, SymbolicTensor))
-                if not any(isinstance(t, SymbolicTensor) for t in leaves):
-                    return array_mask(self, inputs, mask)
+                def symbolic_in(tree: Any) -> bool:
+                    leaves = jax.tree.leaves(tree, is_leaf=lambda t: isinstance(t, SymbolicTensor))
+                    return any(isinstance(t, SymbolicTensor) for t in leaves)
+
+                if not symbolic_in(mask):
+                    if not symbolic_in(inputs):
+                        return array_mask(self, inputs, mask)
+                    try:
+                        # Most masks come from the given masks alone (merge layers)
+                        # and need only the inputs' shapes.
+                        return array_mask(self, inputs, mask)
+                    except TypeError:
+                        pass
                 from jeras.engine import symbolic
                 return symbolic.op(functools.partial(array_mask, self), (inputs, mask), {},
                                    name=f"{self.name}_mask")
