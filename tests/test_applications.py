@@ -31,6 +31,7 @@ ARCHITECTURES = [
     (applications.VGG19, {}, 26, 143_667_240),
     (applications.ResNet50, {"input_shape": (32, 32, 3)}, 177, 25_636_712),
     (applications.InceptionV3, {"input_shape": (75, 75, 3)}, 313, 23_851_784),
+    (applications.InceptionResNetV2, {"input_shape": (75, 75, 3)}, 782, 55_873_736),
     (applications.Xception, {"input_shape": (71, 71, 3)}, 134, 22_910_480),
     (applications.MobileNet, {"input_shape": (32, 32, 3)}, 93, 4_253_864),
     (applications.MobileNetV2, {"input_shape": (32, 32, 3)}, 157, 3_538_984),

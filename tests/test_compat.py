@@ -63,6 +63,9 @@ NAMES = {
                               "object_list_uid"],
     "keras.layers.embeddings": ["Embedding", "Layer", "to_list"],
     "keras.layers.advanced_activations": ["LeakyReLU", "Layer", "InputSpec"],
+    "keras.applications": ["InceptionResNetV2", "InceptionV3", "MobileNetV2", "NASNetMobile"],
+    "keras.applications.inception_resnet_v2": ["InceptionResNetV2", "preprocess_input"],
+    "keras.applications.mobilenetv2": ["MobileNetV2"],
 }
 
 

@@ -365,10 +365,10 @@ def test_h5dict_stores_what_h5py_reads_and_dicts_hold_the_same(tmp_path):
 
 def test_ask_to_proceed_with_overwrite(monkeypatch, capsys):
     answers = iter(["maybe", "Y"])
-    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    monkeypatch.setattr("six.moves.input", lambda prompt="": next(answers))
     assert ask_to_proceed_with_overwrite("f.h5")
     assert "[TIP]" in capsys.readouterr().out
-    monkeypatch.setattr("builtins.input", lambda prompt="": "n")
+    monkeypatch.setattr("six.moves.input", lambda prompt="": "n")
     assert not ask_to_proceed_with_overwrite("f.h5")
 
 

@@ -41,6 +41,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "keras.engine.saving": ("jeras.saving", "jeras.saving.hdf5", "jeras.saving.model_config",
                             "jeras.saving.pickling", "jeras.compat.saving_names"),
     "keras.layers": ("jeras.layers", "jeras.engine.input_spec"),
+    # 2.2.4 kept the module's old name beside the new one.
+    "keras.applications.mobilenetv2": ("jeras.applications.mobilenet_v2",),
     "keras.legacy": ("jeras.compat.legacy",),
     "keras.legacy.interfaces": ("jeras.compat.legacy",),
     "keras.legacy.layers": ("jeras.compat.legacy_layers",),

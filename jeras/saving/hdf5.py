@@ -227,8 +227,10 @@ def load_weights_from_hdf5_group(group: h5py.Group, layers: list, reshape: bool 
     targets = [layer for layer in layers if layer.weight_specs]
     names = _saved_layer_names(group, source)
     if len(names) != len(targets):
-        raise ValueError(f"{source}: the file holds weights for {len(names)} layer(s) {names}, "
-                         f"but the model has {len(targets)} layer(s) with weights "
+        # 2.2.4's wording, which scripts match, then the names.
+        raise ValueError(f"{source}: you are trying to load a weight file containing "
+                         f"{len(names)} layers into a model with {len(targets)} layers. "
+                         f"The file's layers with weights are {names}; the model's are "
                          f"{[layer.name for layer in targets]}")
     pending = []
     for name, layer in zip(names, targets):

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import h5py
 import numpy as np
+import six
 
 
 class HDF5Matrix:
@@ -117,9 +118,11 @@ def ask_to_proceed_with_overwrite(filepath: str) -> bool:
     # Returns
         True to overwrite (answer `y`), False to keep the file (`n`).
     """
-    answer = input(f"[WARNING] {filepath} already exists - overwrite? [y/n]").strip().lower()
+    # Read through `six.moves.input`, as 2.2.4 did: its users' tests patch that name.
+    ask = six.moves.input
+    answer = ask(f"[WARNING] {filepath} already exists - overwrite? [y/n]").strip().lower()
     while answer not in ("y", "n"):
-        answer = input('Enter "y" (overwrite) or "n" (cancel).').strip().lower()
+        answer = ask('Enter "y" (overwrite) or "n" (cancel).').strip().lower()
     if answer == "n":
         return False
     print("[TIP] Next time specify overwrite=True!")
