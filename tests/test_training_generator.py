@@ -86,6 +86,29 @@ def test_a_sequence_with_use_multiprocessing_trains_the_same_without_a_warning()
         np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
+def test_a_generator_set_up_by_on_train_begin_is_read_after_it():
+    # 2.2.4's image_ocr: the generator is also a callback that fills itself there.
+    Callback = callbacks.Callback
+
+    class Source(Callback):
+        def on_train_begin(self, logs=None):
+            self.rows = X
+
+        def batches(self):
+            while True:
+                yield self.rows[:32], Y[:32]
+
+    source = Source()
+    model = make_model()
+    model.fit_generator(source.batches(), steps_per_epoch=2, verbose=0, workers=1,
+                        callbacks=[source])
+    reference = make_model()
+    reference.fit(np.concatenate([X[:32]] * 2), np.concatenate([Y[:32]] * 2), batch_size=32,
+                  shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def test_generator_with_callbacks_class_weight_and_bounded_reading():
     seen, read = [], []
 

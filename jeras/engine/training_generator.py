@@ -217,6 +217,10 @@ def fit_generator(model: Any, generator: Any, steps_per_epoch: int | None = None
 
     reader = val_reader = None
     try:
+        # As 2.2.4, `on_train_begin` runs before the generator is first read: a
+        # generator that is also a callback (2.2.4's image_ocr) sets itself up there.
+        model.stop_training = False
+        callback_list.on_train_begin()
         reader = _Reader(generator, method, workers=workers,
                          use_multiprocessing=use_multiprocessing,
                          max_queue_size=max_queue_size, shuffle=bool(shuffle))
@@ -225,8 +229,6 @@ def fit_generator(model: Any, generator: Any, steps_per_epoch: int | None = None
                                  workers=workers, use_multiprocessing=use_multiprocessing,
                                  max_queue_size=max_queue_size)
         train = _Trainer(model)
-        model.stop_training = False
-        callback_list.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
             pending: list = []
