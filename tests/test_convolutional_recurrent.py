@@ -374,7 +374,7 @@ def test_training_patches_match_xla_convolutions_and_their_gradients(kwargs):
     fast = ConvLSTM2D(F, 3, return_sequences=True, **kwargs)
     fast.ensure_built(shape)
     fast.set_weights([RNG.randn(*w.shape).astype("float32") * 0.3 for w in fast.get_weights()])
-    assert fast._patches
+    assert fast._use_patches(shape)
     key = jax.random.PRNGKey(3)
 
     def outputs_and_gradients(patches):
@@ -391,10 +391,14 @@ def test_training_patches_match_xla_convolutions_and_their_gradients(kwargs):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-4, atol=2e-5)
 
 
-def test_large_frames_keep_xla_convolutions():
+def test_patches_are_chosen_per_call_within_a_budget_per_batch():
     layer = ConvLSTM2D(16, 3, padding="same")
-    layer.ensure_built((None, 10, 64, 64, 8))
-    assert not layer._patches
-    unknown = ConvLSTM2D(2, 3)
-    unknown.ensure_built((None, None, H, W, C))
-    assert not unknown._patches
+    layer.ensure_built((None, None, 64, 64, 8))
+    # 64 * 64 positions * 9 taps * (8 + 16) channels * 4 bytes = 3.5 MB per step.
+    per_step = 64 * 64 * 9 * 24 * 4
+    assert layer._use_patches((2 ** 30 // per_step, 1, 64, 64, 8))
+    assert not layer._use_patches((2 ** 30 // per_step + 1, 1, 64, 64, 8))
+    assert not layer._use_patches((32, 10, 64, 64, 8))
+    assert layer._use_patches((4, 10, 64, 64, 8))
+    layer._patches = False
+    assert not layer._use_patches((4, 10, 64, 64, 8))

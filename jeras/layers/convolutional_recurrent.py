@@ -21,7 +21,6 @@ from jeras import activations
 from jeras.compat import legacy as interfaces
 from jeras.engine.base_layer import Shape
 from jeras.layers.convolutional import (
-    _PATCH_BYTES_PER_SAMPLE,
     _dimension_numbers,
     _spatial_axes,
     conv_output_length,
@@ -37,6 +36,9 @@ from jeras.layers.recurrent import Recurrent, _sequence_part, forget_bias_one
 __all__ = ["ConvLSTM2D"]
 
 _GATES = 4
+# The most bytes of patches a training batch keeps for its backward pass
+# (`ConvLSTM2D._use_patches`).
+_PATCH_BYTES_PER_BATCH = 2 ** 30
 
 
 class ConvLSTM2D(Recurrent):
@@ -123,8 +125,9 @@ class ConvLSTM2D(Recurrent):
     supports_masking = True
     state_count = 2
     scan_friendly = False
-    #: Whether training on the CPU convolves with `patch_conv` (set at build).
-    _patches = False
+    #: Whether training on the CPU convolves with `patch_conv`: None decides at
+    #: each call from the batch's sizes (`_use_patches`); True or False forces it.
+    _patches: bool | None = None
 
     @interfaces.legacy_convlstm2d_support
     def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1),
@@ -213,15 +216,24 @@ class ConvLSTM2D(Recurrent):
             self.add_weight("bias", (width,), initializer=self._bias_init(),
                             regularizer=self.bias_regularizer, constraint=self.bias_constraint)
         self._build_states(input_shape)
-        # Training keeps the patches of both convolutions at every step for the
-        # backward pass: taps times output positions times (input + state) channels.
-        sizes = ((input_shape[1],) + self._frame_space(self._output_frame(input_shape))
+
+    def _use_patches(self, input_shape: tuple) -> bool:
+        """Whether a training call on inputs of `input_shape` (batch and steps known)
+        convolves patches on the CPU.
+
+        The backward pass keeps the patches of both convolutions at every step:
+        taps times output positions times (input + state) channels, for every
+        step of every sample. Unlike `Conv2D`'s limit per sample, the budget is
+        per batch (`_PATCH_BYTES_PER_BATCH`): inside the scan over time XLA's
+        CPU convolution gradient is about nine times slower than patches, so
+        patches pay off up to a larger size than outside a loop.
+        """
+        if self._patches is not None:
+            return self._patches
+        sizes = (input_shape[:2] + self._frame_space(self._output_frame(input_shape))
                  + self.kernel_size)
-        if None in sizes:
-            self._patches = False
-        else:
-            size = math.prod(sizes) * (channels + self.filters)
-            self._patches = size * jnp.dtype(self.dtype).itemsize <= _PATCH_BYTES_PER_SAMPLE
+        size = math.prod(sizes) * (input_shape[self._channel_axis] + self.filters)
+        return size * jnp.dtype(self.dtype).itemsize <= _PATCH_BYTES_PER_BATCH
 
     def _state_shapes(self, input_shape: Shape) -> list[tuple]:
         return [(input_shape[0],) + self._output_frame(input_shape)] * self.state_count
@@ -239,16 +251,16 @@ class ConvLSTM2D(Recurrent):
         return jnp.concatenate([x * m for m in masks], axis=axis)
 
     def _convolve(self, x: jax.Array, kernel: jax.Array, dropped: bool, strides: tuple,
-                  padding: str, dilation: tuple, training: bool) -> jax.Array:
+                  padding: str, dilation: tuple, patches: bool) -> jax.Array:
         """`x * kernel` for all four gates at once.
 
         A `dropped` input holds one copy per gate (`_stack_dropped`); it is
         convolved as four groups, group `g` producing gate block `g`, since a
         grouped convolution splits the kernel's output channels in the same
-        gate-major order. Training on the CPU convolves patches with a matmul,
-        as `Conv2D` does, where the patches of a sample fit the same limit:
-        XLA's CPU backend differentiates its own convolution far more slowly,
-        above all inside the scan over time.
+        gate-major order. With `patches` (training, see `_use_patches`) the CPU
+        convolves patches with a matmul, as `Conv2D` does: XLA's CPU backend
+        differentiates its own convolution far more slowly, above all inside
+        the scan over time.
         """
         pads = window_pads(x.shape, _spatial_axes(2, self.data_format), kernel.shape[:2],
                            strides, padding, dilation)
@@ -267,7 +279,7 @@ class ConvLSTM2D(Recurrent):
                 [patch_conv(xg, kg, strides, pads, dilation, self.data_format)
                  for xg, kg in zip(xs, ks)], axis=self._channel_axis)
 
-        if not training or not self._patches:
+        if not patches:
             return xla_conv(x, kernel)
         return lax.platform_dependent(x, kernel, default=xla_conv, cpu=patches)
 
@@ -320,13 +332,14 @@ class ConvLSTM2D(Recurrent):
                     f"2 tensors [h, c] of shape {(batch,) + state_frame}, got shapes {shapes}")
         in_masks, rec_masks = self._dropout_masks(training, rng, batch, input_frame,
                                                   state_frame, inputs.dtype)
+        patches = training and self._use_patches(tuple(inputs.shape))
 
         # The input convolution of all steps at once: time folded into the batch,
         # each sequence's masks broadcast over its steps.
         x = inputs if in_masks is None else self._stack_dropped(inputs, in_masks[:, :, None])
         projected = self._convolve(x.reshape((batch * steps,) + x.shape[2:]), params["kernel"],
                                    in_masks is not None, self.strides, self.padding,
-                                   self.dilation_rate, training)
+                                   self.dilation_rate, patches)
         if self.use_bias:
             bias = params["bias"]
             projected = projected + (bias if self.data_format == "channels_last"
@@ -343,7 +356,7 @@ class ConvLSTM2D(Recurrent):
             h, c = states
             h_in = h if rec_masks is None else self._stack_dropped(h, rec_masks)
             z = x_t + self._convolve(h_in, params["recurrent_kernel"], rec_masks is not None,
-                                     (1, 1), "same", (1, 1), training)
+                                     (1, 1), "same", (1, 1), patches)
             i, f, g, o = jnp.split(z, _GATES, axis=self._channel_axis)
             new_c = (self.recurrent_activation(f) * c
                      + self.recurrent_activation(i) * self.activation(g))
