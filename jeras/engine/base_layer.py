@@ -171,14 +171,13 @@ class Layer:
                     return any(isinstance(t, SymbolicTensor) for t in leaves)
 
                 if not symbolic_in(mask):
-                    if not symbolic_in(inputs):
-                        return array_mask(self, inputs, mask)
                     try:
                         # Most masks come from the given masks alone (merge layers)
                         # and need only the inputs' shapes.
                         return array_mask(self, inputs, mask)
                     except TypeError:
-                        pass
+                        if not symbolic_in(inputs):
+                            raise
                 from jeras.engine import symbolic
                 return symbolic.op(functools.partial(array_mask, self), (inputs, mask), {},
                                    name=f"{self.name}_mask")

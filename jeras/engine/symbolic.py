@@ -349,8 +349,11 @@ def gradients(loss: SymbolicTensor, variables: Any) -> list:
             return jax.numpy.sum(outputs[0])
 
         var_values = [v.value for v in wrt_vars]
+        # The probes' shapes need a trace of the graph; gradients with respect
+        # to variables and inputs alone need none.
         shapes = jax.eval_shape(
-            lambda: _run_bound(graph, wrt_vars, var_values, list(arrays), training, None))[1:]
+            lambda: _run_bound(graph, wrt_vars, var_values, list(arrays), training, None)
+        )[1:] if probed else []
         zeros = [jax.numpy.zeros(s.shape, s.dtype) for s in shapes]
         g_vars, g_inputs, g_probes = jax.grad(objective, argnums=(0, 1, 2))(
             var_values, list(arrays), zeros)

@@ -365,19 +365,33 @@ class Lambda(Layer):
         """
         from jeras.engine.symbolic import GraphOnlyError
         flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-        if flat and all(isinstance(t, SymbolicTensor) for t in flat):
-            shapes = [tuple(t.shape) for t in flat]
-            try:
-                _traced_shape(self.function, self.arguments,
-                              shapes if isinstance(inputs, (list, tuple)) else shapes[0],
-                              flat[0].dtype)
-            except GraphOnlyError:
-                out = self.function(inputs, **self.arguments)
-                # As 2.2.4's Layer.__call__, a one-tensor list is that tensor.
-                return out[0] if isinstance(out, (list, tuple)) and len(out) == 1 else out
-            except Exception:  # noqa: BLE001 - the layer call below reports it
-                pass
-        return super().__call__(inputs, **kwargs)
+        if not (flat and all(isinstance(t, SymbolicTensor) for t in flat)):
+            return super().__call__(inputs, **kwargs)
+        try:
+            if self._output_shape is not None:
+                self._trace_for_graph_only(inputs)
+            # Without a declared shape, the call traces the function itself.
+            return super().__call__(inputs, **kwargs)
+        except GraphOnlyError:
+            out = self.function(inputs, **self.arguments)
+            # As 2.2.4's Layer.__call__, a one-tensor list is that tensor.
+            return out[0] if isinstance(out, (list, tuple)) and len(out) == 1 else out
+
+    def _trace_for_graph_only(self, inputs: Any) -> None:
+        """Traces the function on graph tensors' shapes, which a declared output shape
+        otherwise skips; raises only `GraphOnlyError` (other failures show where the
+        function runs, as before)."""
+        from jeras.engine.symbolic import GraphOnlyError
+        flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        shapes = [tuple(t.shape) for t in flat]
+        try:
+            _traced_shape(self.function, self.arguments,
+                          shapes if isinstance(inputs, (list, tuple)) else shapes[0],
+                          flat[0].dtype)
+        except GraphOnlyError:
+            raise
+        except Exception:  # noqa: BLE001, S110 - reported where the function runs
+            pass
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         if callable(self._output_shape):
