@@ -389,7 +389,8 @@ def _first_argument_shardings(model: Any, kind: str) -> Any:
     from jeras.engine.steps import TrainState
     index = model._trainable_index
     trainable = [(weights[li][wi], np.shape(model.layers[li]._values[wi])) for li, wi in index]
-    return TrainState(weights, _slot_shardings(model.optimizer.state, trainable))
+    return TrainState(weights, _slot_shardings(model._state.opt_state, trainable),
+                      _distribution.replicated, _distribution.replicated)
 
 
 def _slot_shardings(opt_state: Any, trainable: list) -> Any:

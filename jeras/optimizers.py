@@ -535,10 +535,26 @@ class Optimizer:
         if kwargs.get("clipvalue") is not None:
             self.clipvalue = _check_float("clipvalue", kwargs["clipvalue"])
         self.hyper: dict[str, K.Variable] = {}
-        self.state: State | None = None
+        self._owner: Any = None
+        self._local_state: State | None = None
         self._transform: Transform | None = None
         self._iterations = K.StateView(self._read_iterations, self._write_iterations,
                                        dtype="int64", name="iterations")
+
+    @property
+    def state(self) -> State | None:
+        """The slots: those in the state of the model that compiled the optimizer last
+        (as 2.2.4's `optimizer.weights` were the last train function's), else its own."""
+        if self._owner is not None:
+            return self._owner._state.opt_state
+        return self._local_state
+
+    @state.setter
+    def state(self, value: State | None) -> None:
+        if self._owner is not None:
+            self._owner._state = self._owner._state._replace(opt_state=value)
+        else:
+            self._local_state = value
 
     def _add_hyper(self, key: str, value: Any, arg: str | None = None) -> None:
         value = _check_float(arg or key, value, _HYPER_BOUNDS[key])

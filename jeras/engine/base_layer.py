@@ -228,7 +228,7 @@ class Layer:
         self.input_shape: Shape | None = None
         self.output_shape: Shape | None = None
         self._specs: list[WeightSpec] = []
-        self._values: list[jax.Array] = []
+        self._values = []
         self._initial_weights = weights
         self._inbound_nodes: list = []
         self._outbound_nodes: list = []
@@ -319,6 +319,28 @@ class Layer:
             made.append(self._variable_class(self, len(made)))
         del made[len(self._specs):]
         return list(made)
+
+    # Where the values live: in the state of the model that owns the layer
+    # (`engine.model_state`), or in the layer while no model does.
+
+    @property
+    def _values(self) -> list:
+        home = self.__dict__.get("_home")
+        if home is not None:
+            return home[0]._state.values[home[1]]
+        return self.__dict__.setdefault("_own_values", [])
+
+    @_values.setter
+    def _values(self, values: Sequence) -> None:
+        home = self.__dict__.get("_home")
+        if home is not None:
+            home[0]._state.values[home[1]] = list(values)
+        else:
+            self.__dict__["_own_values"] = list(values)
+
+    def _storage_parts(self) -> list | None:
+        """The layers whose values make up this one's (None: it holds its own)."""
+        return None
 
     def _state_indices(self) -> list[int]:
         return [i for i, s in enumerate(self._specs) if s.state]

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jeras import backend as K
+from jeras.engine import model_state
 from jeras.engine.base_layer import Layer, Node, SymbolicTensor, WeightSpec, _input_key
 from jeras.engine.input_layer import InputLayer
 from jeras.utils.generic_utils import get_uid, to_snake_case
@@ -69,10 +70,12 @@ class Network(Layer):
         self._updates: list = []
         self._loss_graphs: dict = {}
         self._graph: _Graph | None = None
+        self._state = model_state.empty_state()
         if inputs is not None or outputs is not None:
             self._graph = _Graph(_to_list(inputs), _to_list(outputs), self.name)
             self._inputs_were_list = isinstance(inputs, (list, tuple))
             self._outputs_were_list = isinstance(outputs, (list, tuple))
+            model_state.claim(self, self.layers)
 
     # The graph: what subclasses (Sequential) replace.
 
@@ -330,6 +333,9 @@ class Network(Layer):
 
     def _weights(self) -> list:
         return [list(layer._values) for layer in self.layers]
+
+    def _storage_parts(self) -> list:
+        return self.layers
 
     @property
     def _values(self) -> list:

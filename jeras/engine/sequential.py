@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jeras.engine import model_state
 from jeras.engine.base_layer import Layer
 from jeras.engine.input_layer import InputLayer
 from jeras.engine.network import Forward, mask_rows, pass_scope, settle_scope
@@ -163,6 +164,7 @@ class Sequential(Model):
             except ValueError:
                 self._stack.pop()
                 raise
+        model_state.claim(self, [layer])
         self._functions = {}
 
     def pop(self) -> None:
@@ -174,6 +176,7 @@ class Sequential(Model):
         if not self._stack:
             raise TypeError("There are no layers in the model.")
         layer = self._stack.pop()
+        model_state.release(self, layer)
         if len(self._tensors) > 1:
             node = self._tensors.pop()._keras_history
             if node[0] is layer and node[1] == len(layer._inbound_nodes) - 1:
@@ -196,7 +199,7 @@ class Sequential(Model):
         if not self._tensors:
             for layer in self._stack:
                 self._connect(layer)
-        if self.optimizer is not None and self.optimizer.state is None:
+        if self.optimizer is not None and self._state.opt_state is None:
             self._init_optimizer_state()
 
     def ensure_built(self, input_shape: Any) -> Any:

@@ -20,9 +20,13 @@ from jeras import distribution as distribution_lib
 
 
 class TrainState(NamedTuple):
-    """Everything a train step changes: the weights (a list per layer) and the optimizer slots."""
+    """What a train step takes and returns: the view of the model's state
+    (`engine.model_state.ModelState`) with the values as one list per layer of
+    the model, those of layers other models own included."""
     weights: list
     opt_state: Any
+    step: Any
+    seed: Any
 
 
 def per_sample(fn: Callable, y_true: jax.Array, y_pred: jax.Array, mask: jax.Array) -> jax.Array:
@@ -140,7 +144,8 @@ def make_train_step(model: Any) -> Callable:
                                       [state.weights[li][wi] for li, wi in frozen])
         updated, opt_state = optimizer.update(grads, state.opt_state, trainable, hyper)
         updated = model._constrain_trainable(updated)
-        return TrainState(replace_weights(new_weights, index, updated), opt_state), logs
+        return TrainState(replace_weights(new_weights, index, updated), opt_state,
+                          state.step + 1, state.seed), logs
 
     return train_step
 
@@ -234,21 +239,22 @@ def _slices(perm: jax.Array, valid: jax.Array, step: jax.Array, batch_size: int)
 def make_train_chunk(model: Any, batch_size: int, chunk: int) -> Callable:
     """Returns a jitted function running `chunk` train steps in one `lax.scan`.
 
-    Its arguments are `(state, data, perm, valid, start, hyper, seed, epoch)`:
+    Its arguments are `(state, data, perm, valid, start, hyper, epoch)`:
     `data` is `(inputs, targets, sample_weights)` on the device, `perm` the
     epoch's sample order padded to whole batches, `valid` which of its
-    entries are real, `start` the first step's index, `seed` and `epoch`
-    where the steps' random keys come from. When `chunk` does not divide
+    entries are real, `start` the first step's index; the steps' random keys
+    come from the state's seed, `epoch` and the step's index. When `chunk` does not divide
     the epoch's steps, steps past the end are skipped, so the epoch's last
     chunk needs no other compilation.
     """
     train_step = make_train_step(model)
     uses_rng = model.uses_rng
 
-    def run(state, data, perm, valid, start, hyper, seed, epoch):
+    def run(state, data, perm, valid, start, hyper, epoch):
         inputs, targets, sws = data
         steps = perm.shape[0] // batch_size
-        epoch_key = jax.random.fold_in(jax.random.PRNGKey(seed), epoch) if uses_rng else None
+        epoch_key = (jax.random.fold_in(jax.random.PRNGKey(state.seed), epoch) if uses_rng
+                     else None)
 
         def active(state, step):
             idx, mask = _slices(perm, valid, step, batch_size)

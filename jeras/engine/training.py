@@ -20,7 +20,7 @@ from jeras import metrics as metrics_module
 from jeras import optimizers as optimizers_module
 from jeras.callbacks import History
 from jeras.compat import legacy
-from jeras.engine import steps, training_arrays, training_generator
+from jeras.engine import model_state, steps, training_arrays, training_generator
 from jeras.engine.network import Network
 from jeras.engine.training_utils import (
     check_array_shapes,
@@ -75,13 +75,20 @@ class Model(Network):
         self._compile_args: dict = {}
         self._functions: dict = {}
 
+    def _train_state(self) -> steps.TrainState:
+        """The view of the model's state (and the states of the models owning its shared
+        layers) a compiled train step takes: the values as one list per layer."""
+        return steps.TrainState(self._weights(), self._state.opt_state, self._state.step,
+                                self._state.seed)
+
     def _set_state(self, state: steps.TrainState | list) -> None:
-        """Writes a train state (or a weight list) back into the layers and the optimizer."""
+        """Writes a train state (or a weight list per layer) back where the values live."""
         weights = state.weights if isinstance(state, steps.TrainState) else state
         for layer, values in zip(self.layers, weights):
             layer._values = list(values)
         if isinstance(state, steps.TrainState):
-            self.optimizer.state = state.opt_state
+            self._state = self._state._replace(opt_state=state.opt_state, step=state.step,
+                                               seed=state.seed)
 
     # Saving; the HDF5 code lives in `jeras.saving`, which imports the models
     # module, so these import it when called.
@@ -328,7 +335,10 @@ class Model(Network):
         # (and built): changing `trainable` later takes effect at the next compile.
         self._compiled_trainable = self._live_trainable_index()
         trainable = [self.layers[li]._values[wi] for li, wi in self._trainable_index]
-        self.optimizer.state = self.optimizer.init(trainable)
+        # The slots live in this model's state; the optimizer's own `state` (its
+        # `get_weights`, `iterations`) shows the last model compiled with it.
+        self._state = self._state._replace(opt_state=self.optimizer.init(trainable))
+        self.optimizer._owner = self
 
     def _check_trainable_discrepancy(self, once: bool = False) -> None:
         """Warns, as 2.2.4 does, when `trainable` changed since compile (with `once`,
@@ -359,7 +369,7 @@ class Model(Network):
             RuntimeError: if the model is not compiled.
         """
         self._check_compiled("_make_train_function")
-        if self.optimizer.state is None:
+        if self._state.opt_state is None:
             self._init_optimizer_state()
 
     def _make_test_function(self) -> None:
@@ -544,7 +554,7 @@ class Model(Network):
         if val is not None:
             n_val = val[0][0].shape[0]
             self._batch_size(n_val if whole else batch_size, n_val, "fit (validation data)")
-        if self.optimizer.state is None:
+        if self._state.opt_state is None:
             self._init_optimizer_state()
         self._check_trainable_discrepancy()
         return training_arrays.fit_loop(
@@ -620,15 +630,18 @@ class Model(Network):
         """
         self._check_compiled("train_on_batch")
         inputs, targets, sws = self._standardize(x, y, sample_weight, class_weight)
-        if self.optimizer.state is None:
+        if self._state.opt_state is None:
             self._init_optimizer_state()
         self._check_trainable_discrepancy(once=True)
         n = self._batch_size(inputs[0].shape[0], inputs[0].shape[0], "train_on_batch")
         fn = self._function("train", n, 1)
         perm, valid = training_arrays.epoch_order(0, 0, n, n, False)
-        state = steps.TrainState(self._weights(), self.optimizer.state)
+        if self._state.seed is None:
+            self._state = model_state.seeded(self._state, K.random_seed())
+        # Each call draws its keys from the model's seed and its step count.
+        state = self._train_state()
         state, logs = fn(state, (inputs, targets, sws), perm, valid, np.int32(0),
-                         self.optimizer.hyper_values(), np.int32(K.random_seed()), np.int32(0))
+                         self.optimizer.hyper_values(), np.int32(state.step))
         self._set_state(state)
         values = [np.float64(logs[k][0]) for k in self.metrics_names]
         return values[0] if len(values) == 1 else values

@@ -13,7 +13,7 @@ import numpy as np
 from jeras import backend as K
 from jeras import callbacks as cbks
 from jeras import distribution as distribution_lib
-from jeras.engine import steps
+from jeras.engine import model_state
 from jeras.utils.generic_utils import Progbar
 
 # Progress bar updates per epoch when batch hooks are not needed.
@@ -114,6 +114,7 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
     train = model._function("train", batch_size, chunk)
     device_data = _on_device(data)
     fit_seed = K.random_seed()
+    model._state = model_state.seeded(model._state, fit_seed)
     model.stop_training = False
     callback_list.on_train_begin()
     for epoch in range(initial_epoch, epochs):
@@ -128,13 +129,13 @@ def fit_loop(model: Any, data: tuple, *, batch_size: int, epochs: int, verbose: 
             if per_batch:
                 batch_logs = cbks.LogDict(batch=start, size=int(sizes[0]))
                 callback_list.on_batch_begin(start, batch_logs)
-            state = steps.TrainState(model._weights(), model.optimizer.state)
+            state = model._train_state()
             hyper = model.optimizer.hyper_values()
             pending = []
             for first in range(start, start + count, chunk):
                 # Calls are dispatched without waiting; the host syncs once per trip.
                 state, logs = train(state, device_data, perm, valid, np.int32(first), hyper,
-                                    np.int32(fit_seed), np.int32(epoch))
+                                    np.int32(epoch))
                 pending.append(logs)
             model._set_state(state)
             pending = jax.device_get(pending)

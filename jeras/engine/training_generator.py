@@ -20,7 +20,7 @@ import numpy as np
 from jeras import backend as K
 from jeras import callbacks as cbks
 from jeras import distribution as distribution_lib
-from jeras.engine import steps, training_arrays
+from jeras.engine import model_state, steps, training_arrays
 from jeras.engine.training_utils import check_positive_int
 from jeras.utils.data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, iter_sequence
 from jeras.utils.generic_utils import Progbar
@@ -155,9 +155,10 @@ def _function(model: Any, kind: str) -> Callable:
         if kind == "train":
             train_step = steps.make_train_step(model)
 
-            def run(state, inputs, targets, sws, mask, hyper, key, step):
+            def run(state, inputs, targets, sws, mask, hyper, step):
+                key = jax.random.fold_in(jax.random.PRNGKey(state.seed), step)
                 return train_step(state, shard(inputs), shard(targets), shard(sws), mask, hyper,
-                                  jax.random.fold_in(key, step))
+                                  key)
 
             model._functions[key] = distribution_lib.jit(run, model, "train",
                                                          donate_argnums=(0,))
@@ -284,21 +285,20 @@ class _Trainer:
     def __init__(self, model: Any):
         self.model = model
         self.padder = _Padder()
-        self.key = K.rng_key()
+        model._state = model_state.seeded(model._state, K.random_seed())
         self.count = itertools.count()
 
     def __call__(self, data: tuple[list, list, list]) -> dict:
         model = self.model
-        if model.optimizer.state is None:
+        if model._state.opt_state is None:
             model._init_optimizer_state()
         inputs, targets, sws = data
         padded, mask, _ = self.padder(inputs + targets + sws)
         ni, nt = len(inputs), len(targets)
         step = next(self.count)
         fn = _function(model, "train")
-        state = steps.TrainState(model._weights(), model.optimizer.state)
-        state, logs = fn(state, padded[:ni], padded[ni:ni + nt], padded[ni + nt:], mask,
-                         model.optimizer.hyper_values(), self.key, np.int32(step))
+        state, logs = fn(model._train_state(), padded[:ni], padded[ni:ni + nt],
+                         padded[ni + nt:], mask, model.optimizer.hyper_values(), np.int32(step))
         model._set_state(state)
         if step % _MAX_IN_FLIGHT == _MAX_IN_FLIGHT - 1:
             jax.block_until_ready(logs)

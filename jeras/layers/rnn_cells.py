@@ -261,7 +261,7 @@ class RNN(Recurrent):
     def _values(self) -> list:
         """The weight values: the cell's first (kept in step with the cell's own copies:
         a weight set on the cell is seen here), then the carried states."""
-        own = self.__dict__.setdefault("_rnn_values", [])
+        own = Layer._values.fget(self)
         offset = 0
         for layer in self.__dict__.get("_sources", []):
             count = len(layer._specs)
@@ -273,12 +273,12 @@ class RNN(Recurrent):
 
     @_values.setter
     def _values(self, values: Sequence) -> None:
-        self.__dict__["_rnn_values"] = list(values)
+        Layer._values.fset(self, values)
         self._push_to_cells()
 
     def _push_to_cells(self) -> None:
         """Gives the cells the layer's current values of their weights."""
-        own = self.__dict__.get("_rnn_values", [])
+        own = Layer._values.fget(self)
         offset = 0
         for layer in self.__dict__.get("_sources", []):
             count = len(layer._specs)

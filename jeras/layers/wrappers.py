@@ -123,6 +123,9 @@ class Wrapper(Layer):
             values = values[k:]
 
 
+    def _storage_parts(self) -> list:
+        return self._inner_layers()
+
     def _reset_state_values(self) -> None:
         for layer in self._inner_layers():
             layer._reset_state_values()

@@ -338,15 +338,25 @@ def load_weights(model: Any, filepath: Any, by_name: bool = False, skip_mismatch
 
 # Whole models.
 
+def _variable_names(layer: Any) -> list[str]:
+    """The names of a layer's variables in `_values` order, nested models' included."""
+    if hasattr(layer, "layers"):
+        return [name for sub in layer.layers for name in _variable_names(sub)]
+    return [v.name for v in layer.variables]
+
+
 def _slot_names(optimizer: Any, model: Any) -> list[str]:
     """The optimizer slots' names, in `get_weights()` order: `training/Adam/dense_1/kernel/m:0`."""
     prefix = type(optimizer).__name__
-    params = [w.name.removesuffix(":0") for w in model.trainable_weights]
+    # The weights the slots follow are the compiled trainable set, which a
+    # GAN's discriminator keeps after being frozen for the combined model.
+    names_of = [_variable_names(layer) for layer in model.layers]
+    params = [names_of[li][wi].removesuffix(":0") for li, wi in model._trainable_index]
     names = []
     for field in optimizer._weight_layouts[0]:
         if field == "iterations":
             names.append(f"{prefix}/iterations:0")
-        elif isinstance(getattr(optimizer.state, field), list):
+        elif isinstance(getattr(model._state.opt_state, field), list):
             names.extend(f"training/{prefix}/{p}/{field}:0" for p in params)
         else:
             names.append(f"training/{prefix}/{field}:0")
@@ -387,6 +397,10 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True,
         if train_config is None:
             return
         f.attrs["training_config"] = train_config.encode("utf8")
+        # The file holds this model's slots, also when its optimizer was shared
+        # with a model compiled later (a GAN's).
+        if model._state.opt_state is not None:
+            model.optimizer._owner = model
         values = model.optimizer.get_weights()
         if values:
             group = f.create_group("optimizer_weights")
@@ -472,8 +486,9 @@ def _compile_from_file(model: Any, f: h5py.Group, custom_objects: dict, source: 
         raise ValueError(f"{source}: cannot read the optimizer weights (the file is corrupt "
                          f"or incomplete): {err}") from None
     values = legacy.order_optimizer_weights(names, values)
-    if model.optimizer.state is None:
+    if model._state.opt_state is None:
         model._init_optimizer_state()
+    model.optimizer._owner = model
     try:
         model.optimizer.set_weights(values)
     except ValueError as err:
