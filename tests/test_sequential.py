@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from jeras import Sequential as TopLevelSequential
-from jeras.layers import Activation, Dense, Dropout, InputLayer
-from jeras.models import Sequential
+from jeras.layers import Activation, Dense, Dropout, Input, InputLayer
+from jeras.models import Sequential, model_from_json
 
 
 def test_add_list_form_pop_and_layers():
@@ -168,3 +168,17 @@ def test_clone_functional_model_and_on_new_inputs():
     assert on_input.input_names == ["given"]
     with pytest.raises(ValueError, match="InputLayer"):
         clone_model(seq, input_tensors=Dense(4)(Input(shape=(4,))))
+
+
+def test_the_tensor_of_input_as_first_element_stands_for_its_input_layer():
+    # The tf.keras 2.x and Keras 3 idiom.
+    model = Sequential([Input((12,), name="features"), Dense(4)])
+    assert model.input_shape == (None, 12) and model.input_names == ["features"]
+    x = np.random.RandomState(0).rand(3, 12).astype("float32")
+    kernel, bias = model.layers[0].get_weights()
+    np.testing.assert_allclose(model.predict(x), x @ kernel + bias, rtol=1e-5)
+    copy = model_from_json(model.to_json())
+    assert copy.input_shape == (None, 12)
+    dense_out = Dense(2)(Input((3,)))
+    with pytest.raises(TypeError, match="instance of class Layer"):
+        Sequential([dense_out])

@@ -135,11 +135,19 @@ class Sequential(Model):
     def add(self, layer: Layer) -> None:
         """Adds a layer on top of the stack.
 
+        # Arguments
+            layer: a Layer instance, or, as first element, the tensor of `Input(...)`.
+
         # Raises
             TypeError: if `layer` is not a Layer.
             ValueError: if the name is taken, or the layer does not fit the
                 output shape of the one below.
         """
+        # tf.keras 2.x and Keras 3 accept the tensor of `Input(...)` as the first
+        # element (`Sequential([Input((12,)), Dense(4)])`); it stands for its InputLayer.
+        history = getattr(layer, "_keras_history", None)
+        if history is not None and isinstance(history[0], InputLayer):
+            layer = history[0]
         if not isinstance(layer, Layer):
             raise TypeError("The added layer must be an instance of class Layer; found "
                             f"{type(layer).__name__} {layer!r}")
