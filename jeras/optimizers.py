@@ -636,11 +636,16 @@ class Optimizer:
             A list of numpy arrays (`iterations` as an int64 scalar); `[]`
             before the state exists.
         """
-        if self.state is None:
+        return self._weights_of(self.state)
+
+    def _weights_of(self, state: State | None) -> list[np.ndarray]:
+        """`get_weights` of a given state: a model's own slots, whichever model
+        compiled the optimizer last."""
+        if state is None:
             return []
         weights = []
         for field in self._weight_layouts[0]:
-            value = getattr(self.state, field)
+            value = getattr(state, field)
             if field == "iterations":
                 weights.append(np.array(value, dtype=np.int64))
             else:

@@ -399,9 +399,7 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True,
         f.attrs["training_config"] = train_config.encode("utf8")
         # The file holds this model's slots, also when its optimizer was shared
         # with a model compiled later (a GAN's).
-        if model._state.opt_state is not None:
-            model.optimizer._owner = model
-        values = model.optimizer.get_weights()
+        values = model.optimizer._weights_of(model._state.opt_state)
         if values:
             group = f.create_group("optimizer_weights")
             names = _unique_names(_slot_names(model.optimizer, model))
@@ -488,7 +486,6 @@ def _compile_from_file(model: Any, f: h5py.Group, custom_objects: dict, source: 
     values = legacy.order_optimizer_weights(names, values)
     if model._state.opt_state is None:
         model._init_optimizer_state()
-    model.optimizer._owner = model
     try:
         model.optimizer.set_weights(values)
     except ValueError as err:
